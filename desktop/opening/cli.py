@@ -1,0 +1,160 @@
+"""``opening`` command line. Results go to stdout; logs, progress and errors to stderr.
+
+Exit codes: 0 success, 1 a model or runtime failure, 2 bad input or parameters, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from . import __version__
+from .engine import Engine, EngineSettings, SamplingParams
+from .errors import BadInput, OpeningError
+from .file_hash import cached_sha256
+from .llama_model import default_threads
+from .model_resolve import resolve_model
+from .report import build_report
+from .request import Request, generate_candidates, read_text_file
+from .settings import Settings
+from .templates import FAMILIES
+
+log = logging.getLogger("opening")
+PROG = "opening"
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog=PROG, description="Generate instruction-tuning pairs from real text, locally.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more to stderr (-vv: llama.cpp too)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    sub.required = True
+
+    d = SamplingParams()
+    gen = sub.add_parser("generate", help="sample candidate instructions for a text")
+    gen.add_argument("text", nargs="?", help="the text (the output of the pair); or use --file")
+    gen.add_argument("--file", metavar="PATH", help="read the text from a UTF-8 file ('-' for standard input)")
+    gen.add_argument("--model", metavar="PATH", help="GGUF model file (default: OPENING_MODEL, settings, demo)")
+    gen.add_argument("--template", choices=FAMILIES, default="auto", help="reverse template family")
+    gen.add_argument("--temperature", type=float, default=d.temperature, metavar="F")
+    gen.add_argument("--top-p", type=float, default=d.top_p, metavar="F")
+    gen.add_argument("--top-k", type=int, default=d.top_k, metavar="N")
+    gen.add_argument("-n", type=int, default=d.n, metavar="N", help="number of candidates (1-10)")
+    gen.add_argument("--max-tokens", type=int, default=d.max_tokens, metavar="N")
+    gen.add_argument("--seed", type=int, default=None, metavar="N", help="same seed + same parameters = same output")
+    gen.add_argument("--threads", type=int, default=None, metavar="N", help=f"CPU threads (default {default_threads()})")
+    gen.add_argument("--gpu-layers", type=int, default=None, metavar="N", help="layers on the GPU (0 CPU, -1 all)")
+    gen.add_argument("--format", choices=("text", "json"), default="text")
+    gen.add_argument("--save", metavar="PATH", help="append the chosen pair to a dataset file")
+    return parser
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(name)s: %(message)s", stream=sys.stderr)
+    if verbose < 2:
+        logging.getLogger("opening.llama").setLevel(logging.WARNING)
+
+
+class _Progress:
+    """A one-line token counter on stderr while generating (only when stderr is a terminal)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.pieces = 0
+        self._lock = threading.Lock()
+
+    def piece(self, _index: int, _text: str) -> None:
+        if self.enabled:
+            with self._lock:
+                self.pieces += 1
+                if self.pieces % 8 == 0:
+                    self.stream.write(f"\rgenerating… {self.pieces} pieces")
+                    self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.pieces:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    if args.text is not None and args.file is not None:
+        raise BadInput("give the text either as an argument or with --file, not both")
+    if args.file is not None:
+        text = read_text_file(args.file)
+    elif args.text is not None:
+        text = args.text
+    else:
+        raise BadInput("no text: give it as an argument, or with --file PATH (--file - reads standard input)")
+    if args.save:
+        raise BadInput("--save needs the filter and dataset writers, which this version does not have yet")
+    params = SamplingParams(
+        temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, n=args.n,
+        max_tokens=args.max_tokens, seed=args.seed,
+    )
+    params.validate()
+    if args.threads is not None and args.threads < 1:
+        raise BadInput(f"--threads must be at least 1 (got {args.threads})")
+    settings = Settings.load()
+    resolved = resolve_model(args.model, settings)
+    log.info("model %s (from %s)", resolved.path, resolved.source)
+    engine_settings = EngineSettings(
+        threads=args.threads or settings.threads or default_threads(),
+        gpu_layers=args.gpu_layers if args.gpu_layers is not None else settings.gpu_layers,
+    )
+    request = Request(text=text, params=params, family=args.template)
+    progress = _Progress(sys.stderr)
+    with Engine(resolved.path, engine_settings) as engine:
+        result = generate_candidates(engine, request, on_piece=progress.piece)
+        progress.done()
+        report = build_report(request, engine, result, model_sha256=cached_sha256(resolved.path))
+    _print_report(report, args.format, sys.stdout)
+    return 0
+
+
+def _print_report(report: dict[str, Any], fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        json.dump(report, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    for i, cand in enumerate(report["candidates"], 1):
+        out.write(f"Candidate Instruction {i} [{cand['template']}]:\n{cand['instruction']}\n\n")
+    out.write("Paired instruction and output in json format\n")
+    pair = [report["pair"]] if report["pair"] else []
+    out.write(json.dumps(pair, ensure_ascii=False) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        if args.command == "generate":
+            return _cmd_generate(args)
+        parser.error(f"unknown command {args.command}")
+    except BadInput as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except OpeningError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""A GGUF model loaded once in llama.cpp (low-level API): vocabulary, tokenizer, token pieces."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import llama_cpp
+import llama_cpp.llama_cpp as L
+
+from . import llama_log
+from .errors import Cancelled, ModelError
+from .gguf_file import GGUFInfo, inspect_gguf
+
+log = logging.getLogger(__name__)
+
+_backend_lock = threading.Lock()
+_backend_ready = False
+
+ProgressFn = Callable[[float], bool]
+"""Called with the fraction loaded (0..1); return False to cancel the load."""
+
+
+def _init_backend() -> None:
+    global _backend_ready
+    with _backend_lock:
+        if not _backend_ready:
+            llama_log.install()
+            L.llama_backend_init()
+            _backend_ready = True
+
+
+def default_threads() -> int:
+    """Threads for decoding: every core on small machines, half the logical CPUs on big ones."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        n = os.cpu_count() or 1
+    return n if n <= 4 else max(4, n // 2)
+
+
+def gpu_offload_supported() -> bool:
+    _init_backend()
+    return bool(L.llama_supports_gpu_offload())
+
+
+class LlamaModel:
+    """Owns a ``llama_model``; free it with :meth:`close` (or use as a context manager)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        gpu_layers: int = 0,
+        use_mmap: bool = True,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.info: GGUFInfo = inspect_gguf(self.path)
+        _init_backend()
+        params = L.llama_model_default_params()
+        params.n_gpu_layers = gpu_layers if gpu_layers >= 0 else 2**31 - 1
+        params.load_mode = L.LLAMA_LOAD_MODE_MMAP if use_mmap else L.LLAMA_LOAD_MODE_NONE
+        cancelled = False
+        if progress is not None:
+
+            def on_progress(fraction: float, _data: ctypes.c_void_p) -> bool:
+                nonlocal cancelled
+                keep_going = bool(progress(float(fraction)))
+                cancelled = not keep_going
+                return keep_going
+
+            self._progress_cb = L.llama_progress_callback(on_progress)  # keep alive during the load
+            params.progress_callback = self._progress_cb
+        llama_log.take_recent_errors()
+        t0 = time.perf_counter()
+        model = L.llama_model_load_from_file(str(self.path).encode("utf-8"), params)
+        self.load_ms = (time.perf_counter() - t0) * 1000.0
+        if not model:
+            if cancelled:
+                raise Cancelled("model loading was cancelled")
+            reasons = [r for r in llama_log.take_recent_errors() if r]
+            reason = reasons[-1] if reasons else "unknown reason (see the log with -v)"
+            raise ModelError(f"llama.cpp could not load {self.path.name}: {reason}")
+        self._model = model
+        self.vocab = L.llama_model_get_vocab(model)
+        self.n_vocab = L.llama_vocab_n_tokens(self.vocab)
+        self.n_ctx_train = L.llama_model_n_ctx_train(model)
+        self.bos = L.llama_vocab_bos(self.vocab)
+        self.eos = L.llama_vocab_eos(self.vocab)
+        self.add_bos = bool(L.llama_vocab_get_add_bos(self.vocab))
+        self._pieces: dict[int, bytes] = {}
+        self._eog: dict[int, bool] = {}
+        log.info("loaded %s in %.0f ms", self.path.name, self.load_ms)
+
+    @property
+    def handle(self) -> L.llama_model_p:
+        if self._model is None:
+            raise ModelError("the model was closed")
+        return self._model
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def close(self) -> None:
+        if getattr(self, "_model", None) is not None:
+            L.llama_model_free(self._model)
+            self._model = None
+
+    def __enter__(self) -> "LlamaModel":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    # -- tokenizer -------------------------------------------------------------------------------
+
+    def tokenize(self, text: str, *, add_special: bool, parse_special: bool) -> list[int]:
+        data = text.encode("utf-8")
+        capacity = len(data) + 8
+        while True:
+            buf = (L.llama_token * capacity)()
+            n = L.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_special, parse_special)
+            if n >= 0:
+                return list(buf[:n])
+            capacity = -n
+
+    def piece(self, token: int) -> bytes:
+        """The bytes a token stands for (control tokens give b"")."""
+        cached = self._pieces.get(token)
+        if cached is None:
+            buf = ctypes.create_string_buffer(64)
+            n = L.llama_token_to_piece(self.vocab, token, buf, 64, 0, False)
+            if n < 0:
+                buf = ctypes.create_string_buffer(-n)
+                n = L.llama_token_to_piece(self.vocab, token, buf, -n, 0, False)
+            cached = buf.raw[:n]
+            self._pieces[token] = cached
+        return cached
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return b"".join(self.piece(t) for t in tokens).decode("utf-8", errors="replace")
+
+    def is_eog(self, token: int) -> bool:
+        flag = self._eog.get(token)
+        if flag is None:
+            flag = self._eog[token] = bool(L.llama_vocab_is_eog(self.vocab, token))
+        return flag
+
+    def token_text(self, token: int) -> str:
+        raw = L.llama_vocab_get_text(self.vocab, token)
+        return raw.decode("utf-8", errors="replace") if raw else ""
+
+    @property
+    def bos_text(self) -> str:
+        return self.token_text(self.bos) if self.bos >= 0 else ""
+
+    @property
+    def eos_text(self) -> str:
+        return self.token_text(self.eos) if self.eos >= 0 else ""
+
+
+__all__ = ["LlamaModel", "default_threads", "gpu_offload_supported", "llama_cpp"]

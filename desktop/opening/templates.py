@@ -1,0 +1,116 @@
+"""Reverse templates: the prompts that ask a model which instruction a text answers.
+
+Two families:
+
+* ``opening`` — the three raw LongForm-style prompts of the original OpenING demo, for the fine-tuned
+  generator and for base models. The model continues after ``X:``.
+* ``chat`` — the same three questions put through the model's own chat template, for instruct models.
+
+``auto`` picks ``chat`` when the GGUF carries a chat template, else ``opening``. Prompts are built as
+token ids: the user's text is never parsed for special tokens, and the whole prompt is tokenized in
+one piece whenever that is safe (tokenizing pieces separately and concatenating changes the tokens).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .chat_template import render_chat
+from .errors import BadInput
+from .llama_model import LlamaModel
+
+FAMILIES = ("auto", "opening", "chat")
+TEXT = "{text}"
+
+
+@dataclass(frozen=True)
+class ReverseTemplate:
+    name: str
+    raw: str
+    """The original prompt, ``{text}`` standing for the user's text; the model answers after ``X:``."""
+    question: str
+    """The same question for an instruct model, asked as one user turn of its chat template."""
+
+
+OPENING_TEMPLATES: tuple[ReverseTemplate, ...] = (
+    ReverseTemplate(
+        "instruction",
+        "Instruction: X\n\nOutput: {text}\n\nWhat kind of instruction could this be the answer to?\n\nX:",
+        "Here is the output of a task:\n\n{text}\n\nWhat kind of instruction could this be the answer to?"
+        " Reply with the instruction only.",
+    ),
+    ReverseTemplate(
+        "message",
+        "You are a chatbot. A user sent you an informal message and your reply is as follows.\n\n"
+        "Message: X\n\nReply: {text}\n\nWhat is the informal message X?\n\nX:",
+        "A user sent a chatbot an informal message, and the chatbot replied:\n\n{text}\n\n"
+        "What was the user's message? Reply with the message only.",
+    ),
+    ReverseTemplate(
+        "query",
+        "You are a search engine. A person queried something in detail and the most relevant document "
+        "about the query is as follows.\n\nQuery: X\n\nDocument: {text}\n\nWhat is the detailed query X?\n\nX:",
+        "A person searched for something in detail, and the most relevant document was:\n\n{text}\n\n"
+        "What was the detailed query? Reply with the query only.",
+    ),
+)
+
+# Where a base model, having answered, starts another block of the template: cut the candidate there.
+OPENING_STOPS: tuple[str, ...] = (
+    "\n\nInstruction:", "\n\nOutput:", "\n\nX:", "\n\nMessage:", "\n\nReply:", "\n\nQuery:",
+    "\n\nDocument:", "\n\nWhat kind of instruction", "\n\nWhat is the informal message",
+    "\n\nWhat is the detailed query",
+)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    template: str
+    """``family/name``, e.g. ``opening/instruction``: recorded with every candidate."""
+    tokens: tuple[int, ...]
+    stops: tuple[str, ...]
+
+
+def resolve_family(family: str, has_chat_template: bool) -> str:
+    """``auto`` → ``chat`` when the model has a chat template, else ``opening``."""
+    if family not in FAMILIES:
+        raise BadInput(f"unknown template family '{family}' (choose one of {', '.join(FAMILIES)})")
+    if family == "auto":
+        return "chat" if has_chat_template else "opening"
+    if family == "chat" and not has_chat_template:
+        raise BadInput("this model has no chat template; use the 'opening' template family")
+    return family
+
+
+def build_prompts(model: LlamaModel, text: str, family: str) -> list[Prompt]:
+    """One prompt per template of the family (resolved from ``auto``), in template order."""
+    family = resolve_family(family, model.info.chat_template is not None)
+    if family == "opening":
+        return [
+            Prompt(
+                f"opening/{t.name}",
+                tuple(model.tokenize(t.raw.replace(TEXT, text), add_special=True, parse_special=False)),
+                OPENING_STOPS,
+            )
+            for t in OPENING_TEMPLATES
+        ]
+    return [Prompt(f"chat/{t.name}", tuple(_chat_tokens(model, t.question, text)), ()) for t in OPENING_TEMPLATES]
+
+
+def _chat_tokens(model: LlamaModel, question: str, text: str) -> list[int]:
+    template = model.info.chat_template
+    assert template is not None
+    prefix, suffix = render_chat(template, question, text, bos_token=model.bos_text, eos_token=model.eos_text)
+    if model.add_bos and model.bos_text and prefix.startswith(model.bos_text):
+        prefix = prefix[len(model.bos_text):]  # llama.cpp adds BOS itself; do not double it
+    if model.tokenize(text, add_special=False, parse_special=True) == model.tokenize(
+        text, add_special=False, parse_special=False
+    ):
+        # the text holds no special-token strings: tokenize the prompt whole, as llama.cpp would
+        return model.tokenize(prefix + text + suffix, add_special=True, parse_special=True)
+    # the text contains something like "<|im_end|>": keep it literal text, never a control token
+    return (
+        model.tokenize(prefix, add_special=True, parse_special=True)
+        + model.tokenize(text, add_special=False, parse_special=False)
+        + model.tokenize(suffix, add_special=False, parse_special=True)
+    )

