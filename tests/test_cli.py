@@ -31,7 +31,13 @@ def test_generate_json_happy_is_deterministic_with_a_seed() -> None:
     assert {c["template"] for c in report["candidates"]} == {"chat/instruction", "chat/message", "chat/query"}
     assert report["output"] == HAPPY
     assert report["params"]["seed"] == 1 and report["params"]["n"] == 5
-    assert report["chosen"] == 0 and report["pair"]["output"] == HAPPY
+    chosen = report["candidates"][report["chosen"]]
+    scored = [c for c in report["candidates"] if c["nll"] is not None]
+    assert chosen["rejected"] is None and chosen["nll"] == min(c["nll"] for c in scored)
+    assert report["pair"] == {"instruction": chosen["instruction"], "output": HAPPY}
+    assert report["rank_order"][0] == report["chosen"]
+    assert all(c["ifd"] is not None and c["helps"] == (c["ifd"] < 1) for c in scored)
+    assert report["timings"]["rank_ms"] > 0
     assert len(report["model"]["sha256"]) == 64
     assert report["timings"]["generated_tokens"] > 0
     strip = lambda r: {k: v for k, v in json.loads(r.stdout).items() if k != "timings"}  # noqa: E731
@@ -107,3 +113,27 @@ def test_model_problems_exit_1(tmp_path: Path, smol_path: Path) -> None:
     # valid GGUF, known architecture, but not a complete model: llama.cpp refuses, we say why
     incomplete = write_gguf(tmp_path / "incomplete.gguf", arch="llama")
     _assert_clean_error(run("generate", "x", "--model", str(incomplete)), 1, "llama.cpp could not load")
+
+
+def test_save_appends_the_chosen_pair(tmp_path: Path) -> None:
+    target = tmp_path / "pairs.json"
+    args = ("generate", "--format", "json", "-n", "3", "--max-tokens", "32", "--seed", "2", "--save", str(target))
+    first = run(*args, HAPPY)
+    assert first.returncode == 0, first.stderr.decode()
+    assert b"saved pair 1" in first.stderr
+    second = run(*args, XIAOMA)
+    assert second.returncode == 0, second.stderr.decode()
+    saved = json.loads(target.read_text(encoding="utf-8"))
+    assert [p["output"] for p in saved] == [HAPPY, XIAOMA]
+    assert saved[0] == json.loads(first.stdout)["pair"]
+    assert XIAOMA in target.read_text(encoding="utf-8")  # characters, not escapes
+
+
+def test_save_refuses_a_file_that_is_not_a_dataset_before_any_work(tmp_path: Path) -> None:
+    target = tmp_path / "notes.json"
+    target.write_text("my notes, not JSON", encoding="utf-8")
+    proc = run("generate", HAPPY, "--save", str(target))
+    _assert_clean_error(proc, 1, "not valid JSON")
+    assert target.read_text(encoding="utf-8") == "my notes, not JSON"
+    _assert_clean_error(run("generate", HAPPY, "--save", str(tmp_path / "no" / "such" / "dir.json")), 1,
+                        "does not exist")

@@ -1,6 +1,7 @@
 """``opening`` command line. Results go to stdout; logs, progress and errors to stderr.
 
-Exit codes: 0 success, 1 a model or runtime failure, 2 bad input or parameters, 130 interrupted.
+Exit codes: 0 success, 1 a model, runtime or save failure, 2 bad input or parameters, 3 every candidate
+was rejected (nothing saved), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from .errors import BadInput, OpeningError
 from .file_hash import cached_sha256
 from .llama_model import default_threads
 from .model_resolve import resolve_model
-from .report import build_report
+from .dataset_file import DatasetFile
+from .ranking import rank
+from .records import FORMATS
+from .report import build_report, chosen_record
 from .request import Request, generate_candidates, read_text_file
 from .settings import Settings
 from .templates import FAMILIES
@@ -55,7 +59,9 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--threads", type=int, default=None, metavar="N", help=f"CPU threads (default {default_threads()})")
     gen.add_argument("--gpu-layers", type=int, default=None, metavar="N", help="layers on the GPU (0 CPU, -1 all)")
     gen.add_argument("--format", choices=("text", "json"), default="text")
-    gen.add_argument("--save", metavar="PATH", help="append the chosen pair to a dataset file")
+    gen.add_argument("--save", metavar="PATH", help="append the chosen pair to a dataset file (.json or .jsonl)")
+    gen.add_argument("--save-format", choices=FORMATS, default=None,
+                     help="dataset format (default: jsonl for .jsonl, else the file's own format, else demo)")
     return parser
 
 
@@ -98,8 +104,6 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         text = args.text
     else:
         raise BadInput("no text: give it as an argument, or with --file PATH (--file - reads standard input)")
-    if args.save:
-        raise BadInput("--save needs the filter and dataset writers, which this version does not have yet")
     params = SamplingParams(
         temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, n=args.n,
         max_tokens=args.max_tokens, seed=args.seed,
@@ -107,6 +111,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     params.validate()
     if args.threads is not None and args.threads < 1:
         raise BadInput(f"--threads must be at least 1 (got {args.threads})")
+    dataset = DatasetFile.open(args.save, args.save_format) if args.save else None  # check before the work
     settings = Settings.load()
     resolved = resolve_model(args.model, settings)
     log.info("model %s (from %s)", resolved.path, resolved.source)
@@ -119,8 +124,22 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     with Engine(resolved.path, engine_settings) as engine:
         result = generate_candidates(engine, request, on_piece=progress.piece)
         progress.done()
-        report = build_report(request, engine, result, model_sha256=cached_sha256(resolved.path))
+        ranking = rank(engine, request.text, result)
+        sha = cached_sha256(resolved.path)
+        report = build_report(request, engine, result, ranking, model_sha256=sha)
+        record = chosen_record(request, engine, result, ranking, model_sha256=sha, source=args.file or "argument")
     _print_report(report, args.format, sys.stdout)
+    if record is None:
+        print(
+            f"{PROG}: no usable instruction: all {len(ranking.candidates)} candidates were rejected"
+            f" ({ranking.rejection_summary()}); nothing saved. Try another seed, a higher temperature or a"
+            " larger model.",
+            file=sys.stderr,
+        )
+        return 3
+    if dataset is not None:
+        position = dataset.append(record)
+        print(f"{PROG}: saved pair {position + 1} to {dataset.path} ({dataset.fmt} format)", file=sys.stderr)
     return 0
 
 
@@ -129,8 +148,20 @@ def _print_report(report: dict[str, Any], fmt: str, out: TextIO) -> None:
         json.dump(report, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return
-    for i, cand in enumerate(report["candidates"], 1):
-        out.write(f"Candidate Instruction {i} [{cand['template']}]:\n{cand['instruction']}\n\n")
+    for i in report["rank_order"]:
+        cand = report["candidates"][i]
+        mark = "  <- chosen" if i == report["chosen"] else ""
+        if cand["rejected"]:
+            score = f"rejected: {cand['rejected']}"
+        elif cand["duplicate_of"] is not None:
+            score = f"duplicate of {cand['duplicate_of'] + 1}"
+        else:
+            helps = "" if cand["helps"] else ", does not help (IFD >= 1)"
+            score = f"nll {cand['nll']:.3f}, ifd {cand['ifd']:.3f}{helps}"
+        out.write(f"Candidate Instruction {i + 1} [{cand['template']}; {score}]{mark}:\n{cand['instruction']}\n")
+        if cand["input"]:
+            out.write(f"### Input: {cand['input']}\n")
+        out.write("\n")
     out.write("Paired instruction and output in json format\n")
     pair = [report["pair"]] if report["pair"] else []
     out.write(json.dumps(pair, ensure_ascii=False) + "\n")

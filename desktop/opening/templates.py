@@ -63,6 +63,15 @@ OPENING_STOPS: tuple[str, ...] = (
 )
 
 
+def prompt_pieces(template: str) -> tuple[str, ...]:
+    """The fixed texts around ``{text}`` in a template (``family/name``), raw and chat forms."""
+    name = template.split("/", 1)[-1]
+    for t in OPENING_TEMPLATES:
+        if t.name == name:
+            return tuple(p for form in (t.raw, t.question) for p in form.split(TEXT) if p.strip())
+    return ()
+
+
 @dataclass(frozen=True)
 class Prompt:
     template: str
@@ -97,20 +106,37 @@ def build_prompts(model: LlamaModel, text: str, family: str) -> list[Prompt]:
     return [Prompt(f"chat/{t.name}", tuple(_chat_tokens(model, t.question, text)), ()) for t in OPENING_TEMPLATES]
 
 
-def _chat_tokens(model: LlamaModel, question: str, text: str) -> list[int]:
+def tokenize_parts(model: LlamaModel, parts: list[tuple[str, bool]]) -> list[int]:
+    """Tokenize prompt pieces; ``(text, True)`` may hold special tokens, ``(text, False)`` is literal.
+
+    When the literal pieces contain no special-token strings the joined text is tokenized in one go
+    (exactly as llama.cpp would); otherwise each piece is tokenized on its own so that a text such as
+    "<|im_end|>" stays plain text rather than becoming a control token.
+    """
+    literal_is_safe = all(
+        special
+        or model.tokenize(text, add_special=False, parse_special=True)
+        == model.tokenize(text, add_special=False, parse_special=False)
+        for text, special in parts
+    )
+    if literal_is_safe:
+        return model.tokenize("".join(text for text, _ in parts), add_special=True, parse_special=True)
+    tokens: list[int] = []
+    for k, (text, special) in enumerate(parts):
+        tokens += model.tokenize(text, add_special=k == 0, parse_special=special)
+    return tokens
+
+
+def chat_parts(model: LlamaModel, question: str, text: str) -> list[tuple[str, bool]]:
+    """One user turn asking ``question`` about ``text`` in the model's chat template, as prompt parts."""
     template = model.info.chat_template
-    assert template is not None
+    if template is None:
+        raise BadInput("this model has no chat template; use the 'opening' template family")
     prefix, suffix = render_chat(template, question, text, bos_token=model.bos_text, eos_token=model.eos_text)
     if model.add_bos and model.bos_text and prefix.startswith(model.bos_text):
         prefix = prefix[len(model.bos_text):]  # llama.cpp adds BOS itself; do not double it
-    if model.tokenize(text, add_special=False, parse_special=True) == model.tokenize(
-        text, add_special=False, parse_special=False
-    ):
-        # the text holds no special-token strings: tokenize the prompt whole, as llama.cpp would
-        return model.tokenize(prefix + text + suffix, add_special=True, parse_special=True)
-    # the text contains something like "<|im_end|>": keep it literal text, never a control token
-    return (
-        model.tokenize(prefix, add_special=True, parse_special=True)
-        + model.tokenize(text, add_special=False, parse_special=False)
-        + model.tokenize(suffix, add_special=False, parse_special=True)
-    )
+    return [(prefix, True), (text, False), (suffix, True)]
+
+
+def _chat_tokens(model: LlamaModel, question: str, text: str) -> list[int]:
+    return tokenize_parts(model, chat_parts(model, question, text))

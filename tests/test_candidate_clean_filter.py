@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+
+from opening.candidate_clean import CleanCandidate, clean_candidate
+from opening.candidate_filter import filter_candidates, is_degenerate, is_echo, normalise
+from opening.templates import prompt_pieces
+
+SEED_HAPPY = (
+    "In this task, you're given a context, a sentence, and a character. Your task is to return one of the emotions "
+    "which are expressed by the Character in the given sentence. ### Input: Context: Mary was a new mother. "
+    "Sentence: She was very happy and excited to be a mother. Character: Mary."
+)
+
+
+@pytest.mark.parametrize(
+    "raw, instruction, extra",
+    [
+        ("X: Write a poem about spring.", "Write a poem about spring.", ""),
+        (' "Tell me a story"  ', "Tell me a story", ""),
+        ("The user's message was: \"I'm so glad!\"", "I'm so glad!", ""),
+        ("The detailed query is: how to cook rice\n\nOutput: rice is cooked", "how to cook rice", ""),
+        ("Write a story<|im_end|>", "Write a story", ""),
+        ("给我讲个小马过河的故事", "给我讲个小马过河的故事", ""),
+        ("What is 2+2?\n\n### Response: 4", "What is 2+2?", ""),
+        (SEED_HAPPY, SEED_HAPPY.split(" ### Input:")[0], SEED_HAPPY.split("### Input: ")[1]),
+    ],
+)
+def test_clean(raw: str, instruction: str, extra: str) -> None:
+    assert clean_candidate(raw) == CleanCandidate(instruction, extra)
+
+
+def test_normalise_folds_width_case_space_punctuation() -> None:
+    assert normalise("Ｈｅｌｌｏ，  World!") == normalise("hello world") == "hello world"
+
+
+def test_echo_detection() -> None:
+    story = "老马让小马把半口袋麦子驮到磨坊去。途中遇到一条小河，小马询问老牛能不能过河。"
+    assert is_echo("happy", "happy") and is_echo("Happy!", "happy")
+    assert is_echo("Story: " + story, story)
+    assert is_echo(story[:30] + "……", story)
+    assert not is_echo(SEED_HAPPY, "happy")  # the seed's own candidate mentions the word: not an echo
+    assert not is_echo("给我讲个小马过河的故事", story)
+
+
+def test_degenerate_repetition() -> None:
+    assert is_degenerate('The answer is "The answer is "' * 8)
+    assert not is_degenerate(SEED_HAPPY)
+
+
+def test_verdicts_reject_with_reasons_and_merge_duplicates() -> None:
+    cands = [
+        CleanCandidate("生成故事，题目：小马过河"),
+        CleanCandidate("happy"),
+        CleanCandidate("生成故事，题目：小马过河。"),  # exact after normalisation
+        CleanCandidate(""),
+        CleanCandidate("Tell me a story about a pony crossing a river"),
+        CleanCandidate("Tell me a story about a pony crossing the river"),  # near duplicate
+        CleanCandidate("loop " * 40),
+    ]
+    verdicts = filter_candidates(cands, "happy", ["eog"] * len(cands))
+    assert [v.rejected for v in verdicts] == [
+        None, "echo of the output", None, "empty", None, None, "degenerate repetition",
+    ]
+    assert [v.duplicate_of for v in verdicts] == [None, None, 0, None, None, 4, None]
+
+
+def test_restating_the_reverse_prompt_is_rejected() -> None:
+    restated = CleanCandidate(
+        "A user sent a chatbot an informal message, and the chatbot replied: happy. What was the user's message?"
+    )
+    verdicts = filter_candidates([restated, CleanCandidate("How are you feeling today?")], "happy", ["eog", "eog"],
+                                 [prompt_pieces("chat/message")] * 2)
+    assert verdicts[0].rejected == "repeats the prompt"
+    assert verdicts[1].rejected is None

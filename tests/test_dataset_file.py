@@ -1,0 +1,153 @@
+"""Saving pairs: exact formats, never touching a foreign file, clear errors, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import XIAOMA
+from opening.dataset_file import DatasetFile, SaveError
+from opening.records import PairRecord
+
+SEED_HAPPY_INSTRUCTION = (
+    "In this task, you're given a context, a sentence, and a character. The sentence describes an action or job "
+    "of the given character. Also, the context provides more information about the sentence or the character. "
+    "Your task is to return one of the emotions which are expressed by the Character in the given sentence. "
+    "For that you can use the Context; however, Context is not provided in all the inputs. Also, in some inputs, "
+    "there can be zero emotion; for that return 'None'."
+)
+XIAOMA_PAIR = PairRecord(instruction="给我讲个小马过河的故事", output=XIAOMA, template="opening/instruction", nll=1.5)
+HAPPY_PAIR = PairRecord(instruction=SEED_HAPPY_INSTRUCTION, output="happy")
+
+
+def test_demo_format_of_the_seed_examples_is_exact(tmp_path: Path) -> None:
+    path = tmp_path / "demo.json"
+    ds = DatasetFile.open(path)
+    assert ds.fmt == "demo"
+    assert ds.append(HAPPY_PAIR) == 0 and ds.append(XIAOMA_PAIR) == 1
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == [
+        {"instruction": SEED_HAPPY_INSTRUCTION, "output": "happy"},
+        {"instruction": "给我讲个小马过河的故事", "output": XIAOMA},
+    ]
+    assert "小马过河" in text and "\\u" not in text
+    assert DatasetFile.open(path).count() == 2
+
+
+def test_input_is_folded_into_the_demo_instruction_and_kept_apart_elsewhere(tmp_path: Path) -> None:
+    pair = PairRecord(instruction="Return the emotion.", input="Context: Mary was a new mother.", output="happy")
+    formats = {"demo.json": None, "alpaca.json": "alpaca", "share.json": "sharegpt", "full.jsonl": None}
+    for name, fmt in formats.items():
+        DatasetFile.open(tmp_path / name, fmt).append(pair)
+    assert json.loads((tmp_path / "demo.json").read_text()) == [
+        {"instruction": "Return the emotion. ### Input: Context: Mary was a new mother.", "output": "happy"}
+    ]
+    assert json.loads((tmp_path / "alpaca.json").read_text()) == [
+        {"instruction": "Return the emotion.", "input": "Context: Mary was a new mother.", "output": "happy"}
+    ]
+    share = json.loads((tmp_path / "share.json").read_text())
+    assert share[0]["conversations"][1] == {"from": "gpt", "value": "happy"}
+    lines = (tmp_path / "full.jsonl").read_text().splitlines()
+    record = json.loads(lines[0])
+    assert record["input"] == "Context: Mary was a new mother." and len(record["id"]) == 32
+
+
+def test_existing_file_keeps_its_format_and_conflicts_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    DatasetFile.open(path, "alpaca").append(HAPPY_PAIR)
+    assert DatasetFile.open(path).fmt == "alpaca"
+    with pytest.raises(SaveError, match="alpaca-format"):
+        DatasetFile.open(path, "sharegpt")
+
+
+def test_replace_and_remove(tmp_path: Path) -> None:
+    ds = DatasetFile.open(tmp_path / "d.jsonl")
+    ds.append(HAPPY_PAIR)
+    at = ds.append(XIAOMA_PAIR)
+    ds.replace(at, PairRecord(instruction="生成故事，题目：小马过河", output=XIAOMA))
+    assert [json.loads(x)["instruction"] for x in (tmp_path / "d.jsonl").read_text().splitlines()] == [
+        SEED_HAPPY_INSTRUCTION, "生成故事，题目：小马过河",
+    ]
+    ds.remove(at)
+    assert ds.count() == 1
+    with pytest.raises(SaveError, match="no pair 5"):
+        ds.remove(4)
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("{broken", "not valid JSON"),
+        ('{"a": 1}', "not a list of pairs"),
+        (b"\xff\xfe\x00binary", "not a UTF-8"),
+    ],
+)
+def test_foreign_files_are_never_touched(tmp_path: Path, content, fragment: str) -> None:
+    path = tmp_path / "user.json"
+    raw = content if isinstance(content, bytes) else content.encode()
+    path.write_bytes(raw)
+    with pytest.raises(SaveError, match=fragment):
+        DatasetFile.open(path).append(HAPPY_PAIR)
+    assert path.read_bytes() == raw
+
+
+def test_bad_jsonl_line_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"ok": 1}\nnot json\n', encoding="utf-8")
+    with pytest.raises(SaveError, match="line 2"):
+        DatasetFile.open(path)
+
+
+def test_missing_folder_and_folder_as_target(tmp_path: Path) -> None:
+    with pytest.raises(SaveError, match="does not exist"):
+        DatasetFile.open(tmp_path / "missing" / "p.json")
+    with pytest.raises(SaveError, match="is a folder"):
+        DatasetFile.open(tmp_path)
+
+
+@pytest.fixture
+def mount_tmpfs(tmp_path: Path):
+    """Mount a tmpfs (root only: CI runs as root) and unmount it afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    mounted: list[Path] = []
+
+    def mount(name: str, options: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], check=True)
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def test_read_only_folder(mount_tmpfs) -> None:
+    folder = mount_tmpfs("ro", "size=1m")
+    (folder / "p.json").write_text("[]", encoding="utf-8")
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+    ds = DatasetFile.open(folder / "p.json")
+    with pytest.raises(SaveError, match="read-only"):
+        ds.append(HAPPY_PAIR)
+    assert (folder / "p.json").read_text() == "[]"
+
+
+def test_full_disk_leaves_the_old_file_and_no_temporary(mount_tmpfs) -> None:
+    folder = mount_tmpfs("full", "size=64k")
+    path = folder / "p.json"
+    ds = DatasetFile.open(path)
+    big = PairRecord(instruction="x", output="长" * 4000)  # ~12 KB per pair
+    saved = 0
+    with pytest.raises(SaveError, match="disk is full"):
+        for _ in range(50):
+            ds.append(big)
+            saved += 1
+    assert saved >= 1
+    assert len(json.loads(path.read_text(encoding="utf-8"))) == saved  # the last good file, intact
+    assert sorted(p.name for p in folder.iterdir()) == ["p.json"]

@@ -1,0 +1,119 @@
+"""Teacher-forced scores: one batched pass equals one pair at a time, and an independent reference."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import llama_cpp
+import llama_cpp.llama_cpp as L
+import numpy as np
+import pytest
+
+from conftest import HAPPY, XIAOMA
+from opening.engine import Candidate, Engine, EngineSettings, GenerationResult
+from opening.llama_model import LlamaModel
+from opening.ranking import rank, scoring_prompt
+from opening.scoring import make_row, mean_nll
+
+INSTRUCTIONS = [
+    "Write one word that describes joy.",
+    "Describe how you feel after good news.",
+    "What is the opposite of sad?",
+    "List three prime numbers.",
+    "给我讲个小马过河的故事",
+]
+
+
+@pytest.fixture(scope="module")
+def f32_engine(smol_path: Path, tmp_path_factory: pytest.TempPathFactory):
+    """SmolLM2 de-quantized to F32 with llama.cpp's own quantizer (made by the test, not committed).
+
+    Quantized weights make llama.cpp quantize activations too (Q8 per block), which turns the last-bit
+    differences between batch shapes into ~0.1 nat differences on a 135M model; F32 weights show what
+    the batching itself does.
+    """
+    LlamaModel(smol_path).close()  # initialises the backend
+    out = tmp_path_factory.mktemp("f32") / "smol-f32.gguf"
+    params = L.llama_model_quantize_default_params()
+    params.ftype = 0  # ALL_F32
+    params.allow_requantize = True
+    assert L.llama_model_quantize(str(smol_path).encode(), str(out).encode(), params) == 0
+    engine = Engine(out, EngineSettings(threads=2))
+    yield engine
+    engine.close()
+
+
+def _reference_nll(model_path: Path, rows) -> list[float]:
+    """The same NLL from llama-cpp-python's high-level Llama.eval, one row at a time."""
+    llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=512, logits_all=True, verbose=False, n_threads=2)
+    out = []
+    for row in rows:
+        tokens = list(row.prompt + row.target)
+        llm.reset()
+        llm.eval(tokens)
+        logits = np.array(llm.scores[: len(tokens)], dtype=np.float64)
+        total = 0.0
+        for j in range(len(row.prompt) - 1, len(tokens) - 1):
+            x = logits[j]
+            total += x.max() + math.log(np.exp(x - x.max()).sum()) - x[tokens[j + 1]]
+        out.append(total / len(row.target))
+    return out
+
+
+@pytest.mark.parametrize("family", ["opening", "chat"])
+@pytest.mark.parametrize("output", [HAPPY, XIAOMA])
+def test_batched_scores_equal_one_at_a_time_and_reference(f32_engine: Engine, family: str, output: str) -> None:
+    rows = [make_row(f32_engine, scoring_prompt(f32_engine, family, i, ""), output) for i in [*INSTRUCTIONS, ""]]
+    batched = np.array(mean_nll(f32_engine, rows))
+    single = np.array([mean_nll(f32_engine, [row])[0] for row in rows])
+    reference = np.array(_reference_nll(f32_engine.model.path, rows))
+    assert np.all(np.isfinite(batched)) and np.all(batched > 0)
+    assert np.abs(batched - single).max() <= 5e-3, (batched, single)
+    assert np.abs(batched - reference).max() <= 5e-3, (batched, reference)
+    # the scores separate instructions: not all equal
+    assert batched.max() - batched.min() > 0.1
+
+
+def test_scored_target_is_the_users_text_plus_eos(engine: Engine) -> None:
+    row = make_row(engine, scoring_prompt(engine, "opening", "Say it.", ""), XIAOMA)
+    assert row.target[-1] == engine.model.eos
+    assert engine.model.detokenize(list(row.target[:-1])).strip() == XIAOMA
+    assert "### Response:" in engine.model.detokenize(list(row.prompt))
+
+
+def _result(texts: list[str], template: str = "opening/instruction") -> GenerationResult:
+    cands = [Candidate(i, template, t, 5, "eog") for i, t in enumerate(texts)]
+    return GenerationResult(cands, seed=1, prompt_tokens=0, generated_tokens=0, steps=0, prompt_ms=0, generate_ms=0)
+
+
+def test_rank_chooses_lowest_nll_computes_ifd_and_flags_unhelpful(engine: Engine) -> None:
+    result = _result([
+        "Write the word happy.",
+        "List three prime numbers.",
+        "happy",
+        "Write the word happy!",
+    ])
+    ranking = rank(engine, HAPPY, result)
+    c = ranking.candidates
+    assert c[2].rejected == "echo of the output"
+    assert c[3].duplicate_of == 0 and c[3].nll is None
+    scored = [x for x in c if x.nll is not None]
+    assert {x.index for x in scored} == {0, 1}
+    base = ranking.baseline_nll
+    for x in scored:
+        assert x.ifd == pytest.approx(math.exp(x.nll - base))
+        assert x.helps == (x.ifd < 1)
+    assert ranking.chosen == min(scored, key=lambda x: x.nll).index
+    assert ranking.order()[:2] == sorted([0, 1], key=lambda i: c[i].nll)
+    assert ranking.order()[-1] == 2  # rejected last
+    # asking for the word itself predicts "happy" better than asking for primes
+    assert c[0].nll < c[1].nll
+    assert c[1].helps is False  # primes do not help predict "happy"
+
+
+def test_every_candidate_rejected_chooses_nothing(engine: Engine) -> None:
+    ranking = rank(engine, HAPPY, _result(["happy", "Happy.", ""]))
+    assert ranking.all_rejected and ranking.chosen is None
+    assert "echo of the output: 2" in ranking.rejection_summary()
+    assert "empty: 1" in ranking.rejection_summary()
