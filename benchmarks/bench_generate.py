@@ -44,6 +44,30 @@ def _model_path(name: str) -> Path:
     return Path(name)
 
 
+def raw_decode_ms(engine: Engine, prompt: tuple[int, ...], n_seq: int, steps: int) -> float:
+    """ms per llama_decode of one token for each of ``n_seq`` sequences: no sampling, no Python work
+    between steps; the floor that any batched engine on this build and machine can reach."""
+    import llama_cpp.llama_cpp as L
+
+    ctx = engine.context(len(prompt) + n_seq * steps + 1, n_seq)
+    L.llama_memory_clear(ctx.memory, True)
+    batch = ctx.batch
+    for j, tok in enumerate(prompt):
+        batch.token[j], batch.pos[j], batch.n_seq_id[j], batch.seq_id[j][0], batch.logits[j] = tok, j, 1, 0, False
+    assert ctx.decode(len(prompt)) == 0
+    for s in range(1, n_seq):
+        L.llama_memory_seq_cp(ctx.memory, 0, s, -1, -1)
+    elapsed = 0.0
+    for step in range(steps):
+        for s in range(n_seq):
+            batch.token[s], batch.pos[s], batch.n_seq_id[s] = prompt[-1], len(prompt) + step, 1
+            batch.seq_id[s][0], batch.logits[s] = s, True
+        t0 = time.perf_counter()
+        assert ctx.decode(n_seq) == 0
+        elapsed += time.perf_counter() - t0
+    return elapsed / steps * 1000
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="smollm2")
@@ -72,6 +96,7 @@ def main() -> None:
 
     one = engine_run(1)
     many = engine_run(n)
+    raw = {k: raw_decode_ms(engine, prompt.tokens, k, max_tokens) for k in (1, n)}
     engine.close()
 
     llm = llama_cpp.Llama(
@@ -100,6 +125,8 @@ def main() -> None:
     print(f"(b) engine N={n} : {many.ms_per_step:7.2f} ms/step  {many_tps:7.1f} tokens/s"
           f"  ({many_total_tps:.1f} tokens/s with its prompt)")
     print(f"(c) naive  N={n} : {best_naive[0]} tokens in {best_naive[1] * 1000:.0f} ms  {naive_tps:7.1f} tokens/s")
+    print(f"(d) raw llama_decode: N=1 {raw[1]:.2f} ms, N={n} {raw[n]:.2f} ms per step"
+          f" -> kernel floor ratio {raw[n] / raw[1]:.2f}x")
     print(f"ratio step time (b)/(a)        : {many.ms_per_step / one.ms_per_step:.2f}x  (goal <= 2.0)")
     print(f"ratio tokens/s (b)/(c)         : {many_tps / naive_tps:.2f}x  (goal >= 1.5)")
     print(f"ratio tokens/s (b incl. prompt)/(c): {many_total_tps / naive_tps:.2f}x")

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import llama_cpp
 import llama_cpp.llama_cpp as L
 
 from . import llama_log
@@ -172,4 +171,4 @@ class LlamaModel:
         return self.token_text(self.eos) if self.eos >= 0 else ""
 
 
-__all__ = ["LlamaModel", "default_threads", "gpu_offload_supported", "llama_cpp"]
+__all__ = ["LlamaModel", "default_threads", "gpu_offload_supported"]
