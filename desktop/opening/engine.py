@@ -130,7 +130,7 @@ class LlamaContext:
                 " (not enough memory?)"
             )
         self.ptr = ctx
-        self.n_ctx, self.n_seq, self.threads, self.exact = n_ctx, n_seq, threads, exact
+        self.n_ctx, self.n_seq, self.threads = n_ctx, n_seq, threads
         self.n_batch = _N_BATCH
         self.memory = L.llama_get_memory(ctx)
         self.batch = L.llama_batch_init(max(_N_BATCH, MAX_CANDIDATES), 0, 1)
