@@ -117,3 +117,20 @@ def test_every_candidate_rejected_chooses_nothing(engine: Engine) -> None:
     assert ranking.all_rejected and ranking.chosen is None
     assert "echo of the output: 2" in ranking.rejection_summary()
     assert "empty: 1" in ranking.rejection_summary()
+
+
+def test_scoring_can_be_cancelled(engine) -> None:
+    from opening.errors import Cancelled
+    from opening.scoring import make_row, mean_nll
+
+    rows = [make_row(engine, [(f"Instruction {i}: say something.\n\n", False)], "happy " * 50) for i in range(4)]
+    calls = []
+
+    def cancel() -> bool:
+        calls.append(1)
+        return True
+
+    with pytest.raises(Cancelled):
+        mean_nll(engine, rows, cancel=cancel)
+    assert calls
+    assert len(mean_nll(engine, rows)) == 4  # the context still works afterwards

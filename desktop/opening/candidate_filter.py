@@ -73,22 +73,33 @@ def repeats_prompt(instruction: str, prompt_pieces: tuple[str, ...]) -> bool:
     return False
 
 
+# rejection reasons (the report and the window show them; the window translates them)
+EMPTY = "empty"
+ECHO = "echo of the output"
+REPEATS_PROMPT = "repeats the prompt"
+DEGENERATE = "degenerate repetition"
+STILL_GOING = "over-long (still going at max tokens)"
+OVER_LONG = "over-long"
+CANCELLED = "cancelled"
+REASONS = (EMPTY, ECHO, REPEATS_PROMPT, DEGENERATE, STILL_GOING, OVER_LONG, CANCELLED)
+
+
 def judge(cand: CleanCandidate, output: str, finish_reason: str, prompt_pieces: tuple[str, ...] = ()) -> str | None:
     full = f"{cand.instruction} {cand.input}".strip()
     if not cand.instruction.strip():
-        return "empty"
+        return EMPTY
     if is_echo(full, output):
-        return "echo of the output"
+        return ECHO
     if repeats_prompt(full, prompt_pieces):
-        return "repeats the prompt"
+        return REPEATS_PROMPT
     if is_degenerate(full):
-        return "degenerate repetition"
+        return DEGENERATE
     if len(full) > MAX_INSTRUCTION_CHARS or len(words(full)) > MAX_INSTRUCTION_WORDS:
-        return "over-long"
+        return OVER_LONG
     if finish_reason == "length" and len(words(full)) > 120:
-        return "over-long (still going at max tokens)"
+        return STILL_GOING
     if finish_reason == "cancelled":
-        return "cancelled"
+        return CANCELLED
     return None
 
 

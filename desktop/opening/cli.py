@@ -15,16 +15,14 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from . import __version__
-from .engine import Engine, EngineSettings, SamplingParams
+from .engine import Engine, SamplingParams
 from .errors import BadInput, OpeningError
-from .file_hash import cached_sha256
 from .llama_model import default_threads
 from .model_resolve import resolve_model
 from .dataset_file import DatasetFile
-from .ranking import rank
 from .records import FORMATS
-from .report import build_report, chosen_record
-from .request import Request, generate_candidates, read_text_file
+from .pipeline import engine_settings, run_request
+from .request import Request, read_text_file
 from .settings import Settings
 from .templates import FAMILIES
 
@@ -62,7 +60,21 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--save", metavar="PATH", help="append the chosen pair to a dataset file (.json or .jsonl)")
     gen.add_argument("--save-format", choices=FORMATS, default=None,
                      help="dataset format (default: jsonl for .jsonl, else the file's own format, else demo)")
+    gui = sub.add_parser("gui", help="open the desktop window (same as opening-desktop)")
+    gui.add_argument("--language", choices=("en", "zh"), help="interface language (default: the system's)")
+    gui.add_argument("--model", metavar="PATH", help="open this GGUF instead of the usual one")
     return parser
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from .gui.app import main as gui_main  # Qt is imported only here
+
+    argv = ["-v"] * args.verbose
+    if args.language:
+        argv += ["--language", args.language]
+    if args.model:
+        argv += ["--model", args.model]
+    return gui_main(argv)
 
 
 def _configure_logging(verbose: int) -> None:
@@ -115,19 +127,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     settings = Settings.load()
     resolved = resolve_model(args.model, settings)
     log.info("model %s (from %s)", resolved.path, resolved.source)
-    engine_settings = EngineSettings(
-        threads=args.threads or settings.threads or default_threads(),
-        gpu_layers=args.gpu_layers if args.gpu_layers is not None else settings.gpu_layers,
-    )
+    chosen_settings = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
     request = Request(text=text, params=params, family=args.template)
     progress = _Progress(sys.stderr)
-    with Engine(resolved.path, engine_settings) as engine:
-        result = generate_candidates(engine, request, on_piece=progress.piece)
+    with Engine(resolved.path, chosen_settings) as engine:
+        outcome = run_request(engine, request, source=args.file or "argument", on_piece=progress.piece)
         progress.done()
-        ranking = rank(engine, request.text, result)
-        sha = cached_sha256(resolved.path)
-        report = build_report(request, engine, result, ranking, model_sha256=sha)
-        record = chosen_record(request, engine, result, ranking, model_sha256=sha, source=args.file or "argument")
+    assert outcome.ranking is not None  # the CLI never cancels; Ctrl-C raises KeyboardInterrupt
+    ranking, report, record = outcome.ranking, outcome.report, outcome.chosen_record
     _print_report(report, args.format, sys.stdout)
     if record is None:
         print(
@@ -174,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "generate":
             return _cmd_generate(args)
+        if args.command == "gui":
+            return _cmd_gui(args)
         parser.error(f"unknown command {args.command}")
     except BadInput as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -120,16 +120,24 @@ class DatasetFile:
         log.info("saved pair %d to %s", len(items), self.path)
         return len(items) - 1
 
-    def replace(self, position: int, record: PairRecord) -> None:
-        items = self._read_items()
+    def _item_at(self, items: list[Any], position: int, expected: PairRecord | None) -> None:
         if not 0 <= position < len(items):
-            raise SaveError(f"{self.path} has no pair {position + 1} (it holds {len(items)})")
+            raise SaveError(f"{self.path} has no pair {position + 1} (it holds {len(items)}); not touching it")
+        if expected is not None and items[position] != expected.to_format(self.fmt):
+            raise SaveError(
+                f"pair {position + 1} of {self.path} was changed by something else since it was saved;"
+                " not touching it"
+            )
+
+    def replace(self, position: int, record: PairRecord, *, expected: PairRecord | None = None) -> None:
+        """Put ``record`` at ``position``; with ``expected``, only if that pair is still what was saved."""
+        items = self._read_items()
+        self._item_at(items, position, expected)
         items[position] = record.to_format(self.fmt)
         self._write_items(items)
 
-    def remove(self, position: int) -> None:
+    def remove(self, position: int, *, expected: PairRecord | None = None) -> None:
         items = self._read_items()
-        if not 0 <= position < len(items):
-            raise SaveError(f"{self.path} has no pair {position + 1} (it holds {len(items)})")
+        self._item_at(items, position, expected)
         del items[position]
         self._write_items(items)

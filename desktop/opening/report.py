@@ -22,18 +22,26 @@ def run_params(request: Request, engine: Engine, result: GenerationResult) -> di
     return params
 
 
+def candidate_record(
+    request: Request, engine: Engine, result: GenerationResult, ranking: Ranking, index: int, *,
+    model_sha256: str | None, source: str,
+) -> PairRecord:
+    """The pair candidate ``index`` makes with the text (its instruction may be empty: not savable)."""
+    cand = ranking.candidates[index]
+    return PairRecord(
+        instruction=cand.instruction, input=cand.input, output=request.text, template=cand.template,
+        nll=_round(cand.nll), ifd=_round(cand.ifd), model_name=engine.model.name, model_sha256=model_sha256,
+        params=run_params(request, engine, result), seed=result.seed, source=source,
+    )
+
+
 def chosen_record(
     request: Request, engine: Engine, result: GenerationResult, ranking: Ranking, *, model_sha256: str | None,
     source: str,
 ) -> PairRecord | None:
     if ranking.chosen is None:
         return None
-    best = ranking.candidates[ranking.chosen]
-    return PairRecord(
-        instruction=best.instruction, input=best.input, output=request.text, template=best.template,
-        nll=_round(best.nll), ifd=_round(best.ifd), model_name=engine.model.name, model_sha256=model_sha256,
-        params=run_params(request, engine, result), seed=result.seed, source=source,
-    )
+    return candidate_record(request, engine, result, ranking, ranking.chosen, model_sha256=model_sha256, source=source)
 
 
 def build_report(

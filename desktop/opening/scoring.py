@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import llama_cpp.llama_cpp as L
 import numpy as np
 
-from .engine import Engine, LlamaContext
-from .errors import BadInput, ModelError
+from .engine import CancelFn, Engine, LlamaContext
+from .errors import BadInput, Cancelled, ModelError
 from .templates import tokenize_parts
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,12 @@ def _shared_prefix(rows: list[ScoreRow]) -> tuple[int, list[int]]:
     return n, group if n > 0 else []
 
 
-def mean_nll(engine: Engine, rows: list[ScoreRow]) -> list[float]:
+def mean_nll(engine: Engine, rows: list[ScoreRow], *, cancel: CancelFn | None = None) -> list[float]:
     """Mean negative log-likelihood per target token of each row (natural log).
 
     The prefix all rows share (the scoring template's preamble) is decoded once and its cache copied
-    to every row's sequence, as the engine does for candidate prompts.
+    to every row's sequence, as the engine does for candidate prompts. ``cancel`` is polled between
+    batches and inside each decode (a big batch of a 7B model takes seconds); it raises :class:`Cancelled`.
     """
     if not rows:
         return []
@@ -98,15 +99,20 @@ def mean_nll(engine: Engine, rows: list[ScoreRow]) -> list[float]:
             rest.append((r, j, tokens[j], tokens[j + 1] if start <= j < len(tokens) - 1 else -1))
     sums = np.zeros(len(rows))
     counts = np.zeros(len(rows), dtype=np.int64)
-    _decode_and_score(engine, ctx, prefix, sums, counts)
-    for r in group[1:]:
-        L.llama_memory_seq_cp(ctx.memory, lead, r, -1, -1)
-    _decode_and_score(engine, ctx, rest, sums, counts)
+    ctx.set_abort(cancel)
+    try:
+        _decode_and_score(engine, ctx, prefix, sums, counts, cancel)
+        for r in group[1:]:
+            L.llama_memory_seq_cp(ctx.memory, lead, r, -1, -1)
+        _decode_and_score(engine, ctx, rest, sums, counts, cancel)
+    finally:
+        ctx.set_abort(None)
     return [float(s / c) if c else float("nan") for s, c in zip(sums, counts)]
 
 
 def _decode_and_score(
-    engine: Engine, ctx: LlamaContext, items: list[tuple[int, int, int, int]], sums: np.ndarray, counts: np.ndarray
+    engine: Engine, ctx: LlamaContext, items: list[tuple[int, int, int, int]], sums: np.ndarray, counts: np.ndarray,
+    cancel: CancelFn | None = None,
 ) -> None:
     """Decode ``items`` in as few batches as the batch size and the logits budget allow; add each
     wanted position's NLL to its row."""
@@ -131,6 +137,8 @@ def _decode_and_score(
             k += 1
         begin += k
         rc = ctx.decode(k)
+        if rc == 2 or (cancel and cancel()):
+            raise Cancelled("scoring was cancelled")
         if rc != 0:
             raise ModelError(f"llama.cpp failed to decode while scoring (code {rc})")
         if not wanted_ids:

@@ -19,6 +19,17 @@ class Settings:
     default_model: str | None = None
     threads: int | None = None
     gpu_layers: int = 0
+    use_mmap: bool = True
+    # the window's state
+    params: dict[str, Any] = field(default_factory=dict)
+    """The last sampling parameters (SamplingParams field names)."""
+    dataset_file: str | None = None
+    dataset_format: str | None = None
+    auto_save: bool = True
+    language: str | None = None
+    """``en`` or ``zh``; None follows the system locale."""
+    window_geometry: str | None = None
+    """Base64 of the window's saved geometry."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -35,7 +46,12 @@ class Settings:
             log.warning("ignoring settings file %s: not a JSON object", path)
             return cls()
         known = {f.name for f in fields(cls)} - {"extra"}
-        values = {k: v for k, v in raw.items() if k in known}
+        values = {}
+        for key, value in raw.items():
+            if key in known and _type_ok(key, value):
+                values[key] = value
+            elif key in known:
+                log.warning("ignoring setting %s=%r in %s: wrong type", key, value, path)
         extra = {k: v for k, v in raw.items() if k not in known}
         return cls(**values, extra=extra)
 
@@ -45,3 +61,19 @@ class Settings:
         data.update(data.pop("extra"))
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2))
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "default_model": (str, type(None)), "threads": (int, type(None)), "gpu_layers": (int,), "use_mmap": (bool,),
+    "params": (dict,), "dataset_file": (str, type(None)), "dataset_format": (str, type(None)), "auto_save": (bool,),
+    "language": (str, type(None)), "window_geometry": (str, type(None)),
+}
+
+
+def _type_ok(key: str, value: Any) -> bool:
+    types = _TYPES.get(key)
+    if types is None:
+        return True
+    if isinstance(value, bool) and bool not in types:  # JSON true is not a thread count
+        return False
+    return isinstance(value, types)

@@ -1,0 +1,159 @@
+"""The engine on its own thread: load a model, run requests, report back with signals.
+
+Every call from the window is a queued signal, so the worker runs one thing at a time in order. Cancel
+is not queued (the worker is busy when it matters): each job carries a ``threading.Event`` the window
+sets directly. Signals from here reach the window's bound methods on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ..errors import BadInput, Cancelled, OpeningError
+from ..request import Request
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadJob:
+    path: Path
+    threads: int
+    gpu_layers: int
+    use_mmap: bool = True
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class RunJob:
+    request: Request
+    source: str = "window"
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class Loaded:
+    path: Path
+    name: str
+    load_ms: float
+    gpu_note: str = ""
+    """Why the model ended up on the CPU when GPU layers were asked for ("" otherwise)."""
+
+
+class EngineWorker(QObject):
+    loadProgress = Signal(float)
+    loaded = Signal(object)  # Loaded
+    loadFailed = Signal(str)
+    stage = Signal(str)  # "generating" / "ranking"
+    piece = Signal(int, str)
+    finished = Signal(object, float)  # Outcome, seconds
+    failed = Signal(str, bool)  # message, bad input (True) or failure (False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._engine = None
+
+    @Slot(object)
+    def load(self, job: LoadJob) -> None:
+        from ..engine import Engine, EngineSettings  # llama.cpp is imported here, off the GUI thread
+
+        self.close()
+        settings = EngineSettings(threads=job.threads, gpu_layers=job.gpu_layers, use_mmap=job.use_mmap)
+        note = ""
+        try:
+            try:
+                self._engine = Engine(job.path, settings, progress=lambda f: self._progress(job, f))
+            except (Cancelled, BadInput):
+                raise
+            except OpeningError as exc:
+                if job.gpu_layers == 0:
+                    raise
+                note = f"GPU load failed ({exc}); using the CPU"
+                log.warning("%s", note)
+                settings.gpu_layers = 0
+                self._engine = Engine(job.path, settings, progress=lambda f: self._progress(job, f))
+        except Cancelled:
+            return
+        except OpeningError as exc:
+            self.loadFailed.emit(str(exc))
+            return
+        except Exception as exc:  # never let a worker exception vanish
+            log.exception("model load crashed")
+            self.loadFailed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        self.loaded.emit(Loaded(job.path, self._engine.model.name, self._engine.load_ms, note))
+
+    def _progress(self, job: LoadJob, fraction: float) -> bool:
+        self.loadProgress.emit(fraction)
+        return not job.cancel.is_set()
+
+    @Slot(object)
+    def run(self, job: RunJob) -> None:
+        from ..pipeline import run_request
+
+        if job.cancel.is_set():
+            self.finished.emit(None, 0.0)
+            return
+        if self._engine is None:
+            self.failed.emit("no model is loaded", False)
+            return
+        try:
+            outcome = run_request(
+                self._engine, job.request, source=job.source, on_piece=self.piece.emit,
+                cancel=job.cancel.is_set, on_stage=self.stage.emit,
+            )
+        except BadInput as exc:
+            self.failed.emit(str(exc), True)
+            return
+        except OpeningError as exc:
+            self.failed.emit(str(exc), False)
+            return
+        except Exception as exc:
+            log.exception("run crashed")
+            self.failed.emit(f"{type(exc).__name__}: {exc}", False)
+            return
+        self.finished.emit(outcome, time.perf_counter() - job.started)
+
+    @Slot()
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+class EngineThread(QObject):
+    """Owns the worker and its thread; ``submit``/``load`` queue work, ``stop`` ends it cleanly."""
+
+    _load = Signal(object)
+    _run = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("opening-engine")
+        self.worker = EngineWorker()
+        self.worker.moveToThread(self.thread)
+        self._load.connect(self.worker.load)
+        self._run.connect(self.worker.run)
+        self.thread.start()
+
+    def load(self, job: LoadJob) -> None:
+        self._load.emit(job)
+
+    def run(self, job: RunJob) -> None:
+        self._run.emit(job)
+
+    def stop(self) -> None:
+        """Finish the current job (cancel it first), free the model, end the thread."""
+        if not self.thread.isRunning():
+            return
+        self.thread.quit()
+        self.thread.wait()
+        self.worker.close()  # the thread has ended: safe to free llama.cpp objects from here

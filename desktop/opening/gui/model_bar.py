@@ -1,0 +1,92 @@
+"""The model panel: what is loaded (name, size, quantization, architecture), Open GGUF…, threads, GPU layers."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
+
+from ..gguf_file import GGUFInfo
+from .strings import tr
+
+
+def human_size(n_bytes: int) -> str:
+    size = float(n_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit in ("B", "KB") else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def describe_model(info: GGUFInfo) -> str:
+    params = info.n_params
+    count = f"{params / 1e9:.1f}B" if params >= 1e9 else f"{params / 1e6:.0f}M"
+    return f"{info.name} · {count} params · {human_size(info.file_size)} · {info.quantization} · {info.architecture}"
+
+
+class ModelBar(QWidget):
+    openRequested = Signal()
+    optionsChanged = Signal()
+
+    def __init__(self, gpu_supported: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caption = QLabel()
+        self.label = QLabel()
+        self.label.setObjectName("modelLabel")
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setMinimumWidth(200)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("modelProgress")
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(140)
+        self.progress.hide()
+        self.open_button = QPushButton()
+        self.open_button.setObjectName("openModelButton")
+        self.open_button.clicked.connect(self.openRequested)
+        self.threads_label = QLabel()
+        self.threads = QSpinBox()
+        self.threads.setObjectName("threads")
+        self.threads.setRange(1, 256)
+        self.gpu_label = QLabel()
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setObjectName("gpuLayers")
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText("all")
+        self.gpu_supported = gpu_supported
+        self.gpu_layers.setEnabled(gpu_supported)
+        for spin in (self.threads, self.gpu_layers):
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(self.optionsChanged)
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.caption)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.progress)
+        row.addWidget(self.open_button)
+        row.addSpacing(8)
+        row.addWidget(self.threads_label)
+        row.addWidget(self.threads)
+        row.addWidget(self.gpu_label)
+        row.addWidget(self.gpu_layers)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.caption.setText(tr("model") + ":")
+        self.open_button.setText(tr("open_gguf"))
+        self.threads_label.setText(tr("threads"))
+        self.gpu_label.setText(tr("gpu_layers"))
+        if not self.gpu_supported:
+            self.gpu_layers.setToolTip(tr("gpu_off_tip"))
+
+    def show_text(self, text: str, tooltip: str = "") -> None:
+        self.label.setText(text)
+        self.label.setToolTip(tooltip)
+
+    def set_progress(self, fraction: float | None) -> None:
+        """A fraction shows the bar; None hides it."""
+        if fraction is None:
+            self.progress.hide()
+            return
+        self.progress.setValue(round(fraction * 100))
+        self.progress.show()

@@ -1,0 +1,82 @@
+"""One whole run, as both the CLI and the window make it: generate, rank, report, one record per candidate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .engine import CancelFn, Engine, EngineSettings, GenerationResult, PieceFn
+from .errors import Cancelled
+from .file_hash import cached_sha256
+from .llama_model import default_threads
+from .ranking import Ranking, rank
+from .records import PairRecord
+from .report import build_report, candidate_record
+from .request import Request, generate_candidates
+from .settings import Settings
+
+StageFn = Callable[[str], None]
+"""Told ``"generating"`` then ``"ranking"``."""
+
+
+def engine_settings(settings: Settings, *, threads: int | None = None, gpu_layers: int | None = None) -> EngineSettings:
+    """What the engine runs with: explicit choices first, then the user's settings, then defaults."""
+    return EngineSettings(
+        threads=threads or settings.threads or default_threads(),
+        gpu_layers=gpu_layers if gpu_layers is not None else settings.gpu_layers,
+        use_mmap=settings.use_mmap,
+    )
+
+
+@dataclass
+class Outcome:
+    request: Request
+    result: GenerationResult
+    ranking: Ranking | None
+    """None when the run was cancelled before ranking."""
+    report: dict[str, Any] = field(default_factory=dict)
+    records: list[PairRecord] = field(default_factory=list)
+    """One record per candidate (by index), rejected ones included: the user may still pick one."""
+
+    @property
+    def cancelled(self) -> bool:
+        return self.ranking is None
+
+    @property
+    def chosen(self) -> int | None:
+        return None if self.ranking is None else self.ranking.chosen
+
+    @property
+    def chosen_record(self) -> PairRecord | None:
+        return None if self.chosen is None else self.records[self.chosen]
+
+
+def run_request(
+    engine: Engine,
+    request: Request,
+    *,
+    source: str,
+    on_piece: PieceFn | None = None,
+    cancel: CancelFn | None = None,
+    on_stage: StageFn | None = None,
+) -> Outcome:
+    if on_stage:
+        on_stage("generating")
+    result = generate_candidates(engine, request, on_piece=on_piece, cancel=cancel)
+    if result.cancelled:
+        return Outcome(request, result, None)
+    if on_stage:
+        on_stage("ranking")
+    try:
+        ranking = rank(engine, request.text, result, cancel=cancel)
+    except Cancelled:
+        result.cancelled = True
+        return Outcome(request, result, None)
+    sha = cached_sha256(engine.model.path)
+    report = build_report(request, engine, result, ranking, model_sha256=sha)
+    records = [
+        candidate_record(request, engine, result, ranking, i, model_sha256=sha, source=source)
+        for i in range(len(ranking.candidates))
+    ]
+    return Outcome(request, result, ranking, report, records)

@@ -1,0 +1,75 @@
+"""Make the README's screenshots: the window after a real run, English and Chinese, at two sizes.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py [--model PATH]
+
+Needs a CJK font for the Chinese shots (Debian: apt-get install fonts-noto-cjk). Uses a scratch user
+folder, so it never touches your settings or datasets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HAPPY = "happy"
+XIAOMA = (
+    "老马让小马把半口袋麦子驮到磨坊去。途中遇到一条小河，小马询问老牛能不能过河。老牛说：“水很浅，刚没小腿，能过去。”"
+)
+SHOTS = (("en", HAPPY, (1280, 800)), ("en", HAPPY, (1024, 700)), ("zh", XIAOMA, (1280, 800)), ("zh", XIAOMA, (1024, 700)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="GGUF to run (default: the embedded demo model)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["OPENING_HOME"] = tempfile.mkdtemp(prefix="opening-shots-")
+    if args.model:
+        os.environ["OPENING_MODEL"] = args.model
+
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from opening.gui import strings
+    from opening.gui.main_window import MainWindow
+    from opening.settings import Settings
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("OpenING Desktop")
+
+    def wait_for(signal) -> None:
+        loop = QEventLoop()
+        signal.connect(loop.quit)
+        loop.exec()
+        signal.disconnect(loop.quit)
+
+    def settle(ms: int = 200) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    for language, text, (width, height) in SHOTS:
+        strings.set_language(language)
+        window = MainWindow(Settings(), seed=args.seed)
+        window.resize(width, height)
+        window.show()
+        QTimer.singleShot(0, window.start)
+        wait_for(window.modelChanged)
+        window.form.output_text.setPlainText(text)
+        window.submit()
+        wait_for(window.runFinished)
+        settle()
+        out = HERE / f"window-{language}-{width}x{height}.png"
+        window.grab().save(str(out))
+        print(f"{out.name}: {window.status.text()}")
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

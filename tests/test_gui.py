@@ -1,0 +1,345 @@
+"""The window, offscreen, on real llama.cpp with the real demo GGUF (pytest-qt)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import (
+    QAbstractSpinBox, QDoubleSpinBox, QLabel, QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QWidget,
+)
+
+from conftest import HAPPY
+from gguf_factory import write_gguf
+from opening.gui import strings
+from opening.gui.main_window import MainWindow, default_dataset
+from opening.settings import Settings
+
+CONTRACT = ("outputText", "temperature", "topP", "topK", "numReturn", "maxTokens", "submitButton",
+            "clearButton", "cancelButton", "candidateList", "jsonView", "saveButton", "modelLabel")
+LOAD_TIMEOUT_MS = 60_000
+RUN_TIMEOUT_MS = 180_000
+
+
+def make_window(qtbot, *, seed: int | None = 7, load: bool = True, size: tuple[int, int] | None = (1280, 800)
+                ) -> MainWindow:
+    strings.set_language("en")
+    window = MainWindow(Settings.load(), seed=seed)
+    qtbot.addWidget(window)
+    if size:
+        window.resize(*size)
+    window.show()
+    if load:
+        with qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS) as blocker:
+            window.start()
+        assert blocker.args == [True], window.status.text()
+    return window
+
+
+def set_params(window: MainWindow, **values: float) -> None:
+    names = {"n": "numReturn", "max_tokens": "maxTokens", "temperature": "temperature", "top_p": "topP",
+             "top_k": "topK"}
+    for key, value in values.items():
+        window.findChild(QAbstractSpinBox, names[key]).setValue(value)
+
+
+def submit_and_wait(qtbot, window: MainWindow, text: str) -> None:
+    editor = window.findChild(QPlainTextEdit, "outputText")
+    editor.setPlainText("")
+    qtbot.keyClicks(editor, text)
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(window.findChild(QPushButton, "submitButton"), qtbot_left())
+
+
+def qtbot_left():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
+
+
+class Heartbeat:
+    """A 10 ms QTimer on the GUI thread; the longest gap between its ticks shows any blocking."""
+
+    def __init__(self) -> None:
+        self.clock = QElapsedTimer()
+        self.timer = QTimer(interval=10)
+        self.timer.timeout.connect(self._tick)
+        self.last = 0
+        self.longest_ms = 0
+
+    def __enter__(self) -> "Heartbeat":
+        self.clock.start()
+        self.timer.start()
+        return self
+
+    def _tick(self) -> None:
+        now = self.clock.elapsed()
+        self.longest_ms = max(self.longest_ms, now - self.last)
+        self.last = now
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.stop()
+
+
+def test_contract_widgets_and_demo_defaults(qtbot) -> None:
+    window = make_window(qtbot, load=False)
+    for name in CONTRACT:
+        assert window.findChild(QWidget, name) is not None, name
+    spins = {name: window.findChild(QAbstractSpinBox, name) for name in CONTRACT[1:6]}
+    got = {name: (s.value(), s.minimum(), s.maximum()) for name, s in spins.items()}
+    assert got == {
+        "temperature": (pytest.approx(0.3), 0.0, 1.0), "topP": (pytest.approx(0.9), 0.01, 1.0),
+        "topK": (40, 0, 100), "numReturn": (5, 1, 10), "maxTokens": (256, 128, 2000),
+    }
+    # slider and spin box stay in step
+    window.findChild(QDoubleSpinBox, "temperature").setValue(0.75)
+    assert window.form.rows["temperature"].slider.value() == 75
+    window.form.rows["top_k"].slider.setValue(12)
+    assert window.findChild(QSpinBox, "topK").value() == 12
+
+
+def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
+    window = make_window(qtbot, seed=1)
+    label = window.findChild(QLabel, "modelLabel").text()
+    assert "135M params" in label and "Q4_1" in label and "llama" in label, label
+    set_params(window, n=3, max_tokens=128)
+    with Heartbeat() as beat:
+        submit_and_wait(qtbot, window, HAPPY)
+    print(f"longest GUI heartbeat gap during the run: {beat.longest_ms} ms")
+    assert beat.longest_ms < 1000
+
+    listing = window.findChild(QListWidget, "candidateList")
+    assert listing.count() == 3
+    captions = [listing.item(r).text().splitlines()[0] for r in range(3)]
+    assert sorted(int(c.split()[2]) for c in captions) == [1, 2, 3]
+    assert window.outcome is not None and window.outcome.chosen is not None, window.status.text()
+    assert any("NLL" in c and "IFD" in c for c in captions)
+    assert "chosen" in captions[0]  # best first, marked
+
+    pairs = json.loads(window.findChild(QPlainTextEdit, "jsonView").toPlainText())
+    chosen = window.outcome.records[window.outcome.chosen]
+    assert pairs == [{"instruction": chosen.folded_instruction, "output": HAPPY}]
+
+    # saved automatically, to the default dataset in the user folder
+    target = default_dataset()
+    assert json.loads(target.read_text(encoding="utf-8")) == pairs
+    assert "pairs in the file: 1" in window.status.text()
+
+    # editing the instruction updates that saved record — no second copy
+    window.results.instruction_edit.setPlainText("Write one word that names a feeling.")
+    window.apply_edit()
+    saved = json.loads(target.read_text(encoding="utf-8"))
+    assert saved == [{"instruction": "Write one word that names a feeling.", "output": HAPPY}]
+    assert json.loads(window.results.json_view.toPlainText()) == saved
+
+    # Undo removes it; Save puts it back once
+    qtbot.mouseClick(window.findChild(QPushButton, "undoButton"), qtbot_left())
+    assert json.loads(target.read_text(encoding="utf-8")) == []
+    qtbot.mouseClick(window.findChild(QPushButton, "saveButton"), qtbot_left())
+    assert json.loads(target.read_text(encoding="utf-8")) == saved
+
+
+def test_picking_another_candidate_updates_the_saved_pair(qtbot, tmp_path: Path) -> None:
+    window = make_window(qtbot, seed=1)
+    target = tmp_path / "pairs.jsonl"
+    window.results.dataset_path.setText(str(target))
+    set_params(window, n=3, max_tokens=128, temperature=1.0)
+    submit_and_wait(qtbot, window, HAPPY)
+    outcome = window.outcome
+    assert outcome is not None and outcome.chosen is not None, window.status.text()
+    others = [i for i, r in enumerate(outcome.records) if r is not None and i != outcome.chosen]
+    if not others:
+        pytest.fail(f"the seeded run left only one usable candidate: {window.status.text()}")
+    window.results.select_index(others[0])
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["instruction"] == outcome.records[others[0]].instruction
+    assert record["id"] == outcome.records[others[0]].id
+
+
+def test_cancel_returns_control_within_a_second_and_the_window_still_works(qtbot) -> None:
+    window = make_window(qtbot, seed=3)
+    set_params(window, n=10, max_tokens=2000, temperature=1.0, top_p=1.0, top_k=0)
+    editor = window.findChild(QPlainTextEdit, "outputText")
+    qtbot.keyClicks(editor, HAPPY)
+    listing = window.findChild(QListWidget, "candidateList")
+    qtbot.mouseClick(window.findChild(QPushButton, "submitButton"), qtbot_left())
+    with Heartbeat() as beat:
+        qtbot.waitUntil(lambda: any("\n" in listing.item(r).text() for r in range(listing.count())), timeout=60_000)
+        qtbot.wait(2000)  # ten sequences decoding on every core meanwhile
+    print(f"longest GUI heartbeat gap while 10 candidates were generated: {beat.longest_ms} ms")
+    assert beat.longest_ms < 1000
+    assert window.run_job is not None, "the run ended before Cancel: nothing was tested"
+    started = time.perf_counter()
+    with qtbot.waitSignal(window.runFinished, timeout=10_000):
+        qtbot.mouseClick(window.findChild(QPushButton, "cancelButton"), qtbot_left())
+    took = time.perf_counter() - started
+    print(f"cancel returned control in {took * 1000:.0f} ms")
+    assert took < 5.0
+    assert window.outcome is None and "Cancelled" in window.status.text()
+    assert window.findChild(QPushButton, "submitButton").isEnabled()
+    assert not default_dataset().exists()  # nothing saved from a cancelled run
+
+    set_params(window, n=1, max_tokens=128, temperature=0.3, top_p=0.9, top_k=40)
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(window.findChild(QPushButton, "submitButton"), qtbot_left())
+    assert window.outcome is not None and len(window.outcome.records) == 1
+
+
+def test_bad_input_is_a_message_not_a_crash(qtbot, tmp_path: Path) -> None:
+    window = make_window(qtbot)
+    submit = window.findChild(QPushButton, "submitButton")
+    qtbot.mouseClick(submit, qtbot_left())  # empty text
+    assert "empty" in window.status.text() and window.run_job is None
+
+    window.findChild(QPlainTextEdit, "outputText").setPlainText("word " * 9000)  # longer than the context
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(submit, qtbot_left())
+    assert "too long" in window.status.text() and submit.isEnabled()
+
+    bad = tmp_path / "notes.json"
+    bad.write_text("{ my notes, not JSON", encoding="utf-8")
+    window.results.dataset_path.setText(str(bad))
+    window.findChild(QPlainTextEdit, "outputText").setPlainText(HAPPY)
+    qtbot.mouseClick(submit, qtbot_left())
+    assert "not valid JSON" in window.status.text() and window.run_job is None
+    assert bad.read_text(encoding="utf-8") == "{ my notes, not JSON"
+
+    window.results.dataset_path.setText(str(tmp_path / "missing" / "pairs.json"))
+    qtbot.mouseClick(submit, qtbot_left())
+    assert "does not exist" in window.status.text() and window.run_job is None
+
+
+def test_broken_models_are_refused_with_the_reason(qtbot, tmp_path: Path, smol_path: Path) -> None:
+    window = make_window(qtbot)
+    not_gguf = tmp_path / "photo.gguf"
+    not_gguf.write_bytes(b"\x89PNG\r\n" + bytes(500))
+    assert window.open_model(not_gguf) is False
+    assert "GGUF" in window.status.text()
+    assert window.model_ready  # the loaded model is kept
+
+    truncated = tmp_path / "cut.gguf"
+    truncated.write_bytes(smol_path.read_bytes()[: 3_000_000])
+    assert window.open_model(truncated) is False
+    assert "truncated" in window.status.text() or "ends" in window.status.text()
+
+    # a well-formed GGUF that llama.cpp cannot load (no model tensors): the worker reports why
+    refused = write_gguf(tmp_path / "empty-llama.gguf")
+    with qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS) as blocker:
+        assert window.open_model(refused) is True
+    assert blocker.args == [False]
+    assert "could not load" in window.status.text()
+    assert "could not load" in window.findChild(QLabel, "modelLabel").text()
+    qtbot.keyClicks(window.findChild(QPlainTextEdit, "outputText"), HAPPY)
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(window.findChild(QPushButton, "submitButton"), qtbot_left())
+    assert "no model is loaded" in window.status.text()
+
+    # and the demo model loads again, without blocking the window
+    with Heartbeat() as beat, qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS) as blocker:
+        window.open_model(smol_path)
+    assert blocker.args == [True] and beat.longest_ms < 1000
+
+
+def test_missing_default_model_shows_how_to_get_one(qtbot, tmp_path: Path) -> None:
+    Settings(default_model=str(tmp_path / "gone.gguf")).save()
+    window = make_window(qtbot, load=False)
+    window.start()
+    assert "not found" in window.status.text()
+    qtbot.keyClicks(window.findChild(QPlainTextEdit, "outputText"), HAPPY)
+    qtbot.mouseClick(window.findChild(QPushButton, "submitButton"), qtbot_left())
+    assert window.run_job is None and "model" in window.status.text().lower()
+
+
+def test_settings_persist_between_runs(qtbot, tmp_path: Path) -> None:
+    window = make_window(qtbot, load=False)
+    set_params(window, n=7, max_tokens=512, temperature=0.55)
+    window.results.dataset_path.setText(str(tmp_path / "mine.jsonl"))
+    window.results.auto_save.setChecked(False)
+    window.set_language("zh")
+    window.resize(760, 560)  # inside the offscreen screen (800x600), which clamps restored geometry
+    window.close()
+
+    again = make_window(qtbot, load=False, size=None)
+    assert again.form.params()["n"] == 7 and again.form.params()["max_tokens"] == 512
+    assert again.form.params()["temperature"] == pytest.approx(0.55)
+    assert again.results.dataset_path.text() == str(tmp_path / "mine.jsonl")
+    assert not again.results.auto_save.isChecked()
+    assert again.settings.language == "zh"
+    assert (again.width(), again.height()) == (760, 560)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 700)])
+def test_no_text_is_cut_off(qtbot, language: str, size: tuple[int, int]) -> None:
+    window = make_window(qtbot, load=False)
+    window.set_language(language)
+    window.resize(*size)
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    assert window.width() <= size[0] and window.height() <= size[1]
+    for widget in window.findChildren(QWidget):
+        if not isinstance(widget, (QPushButton, QLabel)) or not widget.isVisible() or (isinstance(widget, QLabel) and widget.wordWrap()) or not widget.text():
+            continue
+        if widget.objectName() in ("modelLabel", "statusLabel"):
+            continue  # long paths elide by design; the tooltip has the whole text
+        assert widget.sizeHint().width() <= widget.width() + 1, (widget.text(), widget.width())
+
+
+def test_the_real_entry_point_shows_the_window(tmp_path: Path) -> None:
+    env = {"QT_QPA_PLATFORM": "offscreen", "OPENING_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "opening.gui", "--quit-after-show"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("shown ")
+
+
+def test_signal_emit_keeps_reference_counts() -> None:
+    """PySide6 6.12.0's emit() dropped a reference to True on every call; after a few thousand streamed
+    tokens Python 3.11 aborted ("bool_dealloc"). pyproject excludes that version; this catches a relapse."""
+    from PySide6.QtCore import QObject, Signal
+
+    class Emitter(QObject):
+        piece = Signal(int, str)
+
+    emitter = Emitter()
+    got: list[int] = []
+    emitter.piece.connect(lambda i, _text: got.append(i))
+    before = sys.getrefcount(True), sys.getrefcount(False)
+    for i in range(100):
+        emitter.piece.emit(i, "x")
+    assert got == list(range(100))
+    assert (sys.getrefcount(True), sys.getrefcount(False)) == pytest.approx(before, abs=5)
+
+
+def test_every_rejection_reason_has_a_chinese_name() -> None:
+    from opening.candidate_filter import REASONS
+
+    strings.set_language("zh")
+    try:
+        assert all(strings.reason(r) != r for r in REASONS)
+        assert set(strings._ZH_REASONS) == set(REASONS)
+    finally:
+        strings.set_language("en")
+
+
+def test_switching_language_keeps_the_edit_and_the_pick(qtbot) -> None:
+    window = make_window(qtbot, seed=1)
+    window.results.auto_save.setChecked(False)
+    set_params(window, n=2, max_tokens=128)
+    submit_and_wait(qtbot, window, HAPPY)
+    assert window.review is not None and window.review.selected is not None, window.status.text()
+    window.results.instruction_edit.setPlainText("Name the feeling in one word.")
+    window.apply_edit()
+    window.set_language("zh")
+    assert window.findChild(QPushButton, "submitButton").text() == "提交"
+    assert window.results.instruction_edit.toPlainText() == "Name the feeling in one word."
+    assert json.loads(window.results.json_view.toPlainText())[0]["instruction"] == "Name the feeling in one word."
+    listing = window.findChild(QListWidget, "candidateList")
+    assert listing.currentItem().text().startswith("候选指令")
