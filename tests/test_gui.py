@@ -343,3 +343,59 @@ def test_switching_language_keeps_the_edit_and_the_pick(qtbot) -> None:
     assert json.loads(window.results.json_view.toPlainText())[0]["instruction"] == "Name the feeling in one word."
     listing = window.findChild(QListWidget, "candidateList")
     assert listing.currentItem().text().startswith("候选指令")
+
+
+@pytest.fixture
+def fake_hub(monkeypatch: pytest.MonkeyPatch):
+    from fake_hub import FakeHub
+
+    hub = FakeHub()
+    monkeypatch.setenv("HF_ENDPOINT", hub.start())
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    yield hub
+    hub.stop()
+
+
+def test_download_dialog_fetches_verifies_and_loads_the_model(qtbot, fake_hub, smol_path: Path) -> None:
+    from PySide6.QtWidgets import QLineEdit, QProgressBar
+
+    fake_hub.add("someone/smol-GGUF", "smol.gguf", smol_path.read_bytes())
+    window = make_window(qtbot, load=False)
+    dialog = window.show_download_dialog()
+    dialog.choice.setCurrentIndex(dialog.choice.count() - 1)  # "Another GGUF on the Hub…"
+    dialog.findChild(QLineEdit, "repoEdit").setText("someone/smol-GGUF")
+    dialog.findChild(QLineEdit, "fileEdit").setText("smol.gguf")
+    with qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS) as loaded:
+        qtbot.mouseClick(dialog.findChild(QPushButton, "downloadButton"), qtbot_left())
+    assert loaded.args == [True]
+    assert dialog.findChild(QProgressBar, "downloadProgress").value() == 1000
+    target = Path(window.settings.default_model)
+    assert target.name == "smol.gguf" and target.read_bytes() == smol_path.read_bytes()
+    assert "checked" in dialog.status.text()
+    dialog.close()
+
+
+def test_download_dialog_cancel_keeps_the_part_and_resumes(qtbot, fake_hub, tmp_path: Path) -> None:
+    from opening import paths
+
+    data = write_gguf(tmp_path / "big.gguf", tensors=8, rows=8192).read_bytes()  # 8 MB
+    fake_hub.add("someone/big-GGUF", "big.gguf", data)
+    fake_hub.delay_per_chunk = 0.02
+    window = make_window(qtbot, load=False)
+    dialog = window.show_download_dialog()
+    dialog.choice.setCurrentIndex(dialog.choice.count() - 1)
+    dialog.repo.setText("someone/big-GGUF")
+    dialog.file.setText("big.gguf")
+    qtbot.mouseClick(dialog.start_button, qtbot_left())
+    qtbot.waitUntil(lambda: "MB/s" in dialog.status.text() and dialog.bar.value() > 0, timeout=30_000)
+    with Heartbeat() as beat, qtbot.waitSignal(dialog.finished_job, timeout=10_000):
+        qtbot.mouseClick(dialog.cancel_button, qtbot_left())
+    assert "Cancelled" in dialog.status.text() and beat.longest_ms < 1000
+    part = paths.models_dir() / "someone/big-GGUF/.big.gguf.part"
+    assert part.exists() and 0 < part.stat().st_size < len(data)
+    fake_hub.delay_per_chunk = 0.0
+    with qtbot.waitSignal(dialog.finished_job, timeout=30_000):
+        qtbot.mouseClick(dialog.start_button, qtbot_left())
+    assert (paths.models_dir() / "someone/big-GGUF/big.gguf").read_bytes() == data
+    assert fake_hub.gets()[-1].range is not None
+    dialog.close()

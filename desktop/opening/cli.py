@@ -12,16 +12,19 @@ import logging
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
-from .engine import Engine, SamplingParams
+from . import __version__, cli_models
+from .engine import EngineSettings, SamplingParams
 from .errors import BadInput, OpeningError
-from .llama_model import default_threads
+from .gguf_file import inspect_gguf
+from .llama_model import default_threads, default_use_mmap
+from .memory_fit import estimate
 from .model_resolve import resolve_model
 from .dataset_file import DatasetFile
 from .records import FORMATS
-from .pipeline import engine_settings, run_request
+from .pipeline import engine_settings, open_engine, run_request
 from .request import Request, read_text_file
 from .settings import Settings
 from .templates import FAMILIES
@@ -60,6 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--save", metavar="PATH", help="append the chosen pair to a dataset file (.json or .jsonl)")
     gen.add_argument("--save-format", choices=FORMATS, default=None,
                      help="dataset format (default: jsonl for .jsonl, else the file's own format, else demo)")
+    cli_models.add_parser(sub, _ArgumentParser)
     gui = sub.add_parser("gui", help="open the desktop window (same as opening-desktop)")
     gui.add_argument("--language", choices=("en", "zh"), help="interface language (default: the system's)")
     gui.add_argument("--model", metavar="PATH", help="open this GGUF instead of the usual one")
@@ -130,7 +134,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     chosen_settings = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
     request = Request(text=text, params=params, family=args.template)
     progress = _Progress(sys.stderr)
-    with Engine(resolved.path, chosen_settings) as engine:
+    _warn_if_too_big(resolved.path, params, text, chosen_settings)
+    engine, note = open_engine(resolved.path, chosen_settings)
+    if note:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    with engine:
         outcome = run_request(engine, request, source=args.file or "argument", on_piece=progress.piece)
         progress.done()
     assert outcome.ranking is not None  # the CLI never cancels; Ctrl-C raises KeyboardInterrupt
@@ -148,6 +156,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         position = dataset.append(record)
         print(f"{PROG}: saved pair {position + 1} to {dataset.path} ({dataset.fmt} format)", file=sys.stderr)
     return 0
+
+
+def _warn_if_too_big(path: Path, params: SamplingParams, text: str, settings: EngineSettings) -> None:
+    """LM Studio's guardrail: say so before loading a model that will not fit in free memory."""
+    info = inspect_gguf(path)
+    use_mmap = settings.use_mmap if settings.use_mmap is not None else default_use_mmap(settings.gpu_layers)
+    fit = estimate(info, params, text_tokens=len(text.encode("utf-8")) // 3 + 1, use_mmap=use_mmap,
+                   repack=settings.repack)
+    log.info("memory: %s", fit.summary())
+    if fit.warning():
+        print(f"{PROG}: warning: {fit.warning()}", file=sys.stderr)
 
 
 def _print_report(report: dict[str, Any], fmt: str, out: TextIO) -> None:
@@ -183,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_generate(args)
         if args.command == "gui":
             return _cmd_gui(args)
+        if args.command == "models":
+            return cli_models.run(args)
         parser.error(f"unknown command {args.command}")
     except BadInput as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

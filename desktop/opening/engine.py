@@ -48,7 +48,9 @@ _CTX_ROUND = 256
 class EngineSettings:
     threads: int = field(default_factory=default_threads)
     gpu_layers: int = 0
-    use_mmap: bool = True
+    use_mmap: bool | None = None
+    """None: read on the CPU, map with GPU offload (llama_model.default_use_mmap)."""
+    repack: bool = True
     context_limit: int = DEFAULT_CONTEXT_LIMIT
     """Longest prompt + generation one sequence may use (capped by the model's training context)."""
 
@@ -150,7 +152,8 @@ class Engine:
     ) -> None:
         self.settings = settings or EngineSettings()
         self.model = LlamaModel(
-            model_path, gpu_layers=self.settings.gpu_layers, use_mmap=self.settings.use_mmap, progress=progress
+            model_path, gpu_layers=self.settings.gpu_layers, use_mmap=self.settings.use_mmap,
+            repack=self.settings.repack, progress=progress
         )
         self._contexts: dict[bool, LlamaContext] = {}
 

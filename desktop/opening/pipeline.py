@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .engine import CancelFn, Engine, EngineSettings, GenerationResult, PieceFn
-from .errors import Cancelled
+from .errors import BadInput, Cancelled, ModelError
 from .file_hash import cached_sha256
-from .llama_model import default_threads
+from .llama_model import ProgressFn, default_threads
 from .ranking import Ranking, rank
 from .records import PairRecord
 from .report import build_report, candidate_record
 from .request import Request, generate_candidates
 from .settings import Settings
 
+log = logging.getLogger(__name__)
 StageFn = Callable[[str], None]
 """Told ``"generating"`` then ``"ranking"``."""
 
@@ -26,7 +30,22 @@ def engine_settings(settings: Settings, *, threads: int | None = None, gpu_layer
         threads=threads or settings.threads or default_threads(),
         gpu_layers=gpu_layers if gpu_layers is not None else settings.gpu_layers,
         use_mmap=settings.use_mmap,
+        repack=settings.repack,
     )
+
+
+def open_engine(path: Path, settings: EngineSettings, *, progress: ProgressFn | None = None) -> tuple[Engine, str]:
+    """Load the model; if loading onto the GPU fails, load it on the CPU and say why (second value)."""
+    try:
+        return Engine(path, settings, progress=progress), ""
+    except (Cancelled, BadInput):
+        raise
+    except ModelError as exc:
+        if settings.gpu_layers == 0:
+            raise
+        note = f"loading onto the GPU failed ({exc}); running on the CPU instead"
+        log.warning("%s", note)
+        return Engine(path, dataclasses.replace(settings, gpu_layers=0), progress=progress), note
 
 
 @dataclass

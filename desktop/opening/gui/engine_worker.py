@@ -26,7 +26,8 @@ class LoadJob:
     path: Path
     threads: int
     gpu_layers: int
-    use_mmap: bool = True
+    use_mmap: bool | None = None
+    repack: bool = True
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
@@ -62,23 +63,14 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def load(self, job: LoadJob) -> None:
-        from ..engine import Engine, EngineSettings  # llama.cpp is imported here, off the GUI thread
+        from ..engine import EngineSettings  # llama.cpp is imported here, off the GUI thread
+        from ..pipeline import open_engine
 
         self.close()
-        settings = EngineSettings(threads=job.threads, gpu_layers=job.gpu_layers, use_mmap=job.use_mmap)
-        note = ""
+        settings = EngineSettings(threads=job.threads, gpu_layers=job.gpu_layers, use_mmap=job.use_mmap,
+                                  repack=job.repack)
         try:
-            try:
-                self._engine = Engine(job.path, settings, progress=lambda f: self._progress(job, f))
-            except (Cancelled, BadInput):
-                raise
-            except OpeningError as exc:
-                if job.gpu_layers == 0:
-                    raise
-                note = f"GPU load failed ({exc}); using the CPU"
-                log.warning("%s", note)
-                settings.gpu_layers = 0
-                self._engine = Engine(job.path, settings, progress=lambda f: self._progress(job, f))
+            self._engine, note = open_engine(job.path, settings, progress=lambda f: self._progress(job, f))
         except Cancelled:
             return
         except OpeningError as exc:

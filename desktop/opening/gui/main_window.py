@@ -10,15 +10,16 @@ import base64
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from .. import paths
 from ..dataset_file import DatasetFile
 from ..errors import OpeningError
-from ..gguf_file import inspect_gguf
+from ..gguf_file import GGUFInfo, inspect_gguf
 from ..llama_model import default_threads
+from ..memory_fit import estimate
 from ..model_resolve import resolve_model
 from ..pipeline import Outcome
 from ..request import Request, check_text
@@ -26,6 +27,7 @@ from ..review import Review, SavedPair
 from ..sampling import SamplingParams
 from ..settings import Settings
 from . import strings
+from .download_dialog import DownloadDialog
 from .engine_worker import EngineThread, Loaded, LoadJob, RunJob
 from .form_panel import FormPanel
 from .model_bar import ModelBar, describe_model
@@ -51,6 +53,9 @@ class MainWindow(QMainWindow):
         self.engine = EngineThread(self)
         self.model_path: Path | None = None
         self.model_ready = False
+        self._fit_warning = ""
+        self._remember_model = False
+        self._model_text = ""
         self.load_job: LoadJob | None = None
         self.run_job: RunJob | None = None
         self.outcome: Outcome | None = None
@@ -89,6 +94,10 @@ class MainWindow(QMainWindow):
     # -- set-up ----------------------------------------------------------------------------------
 
     def _build_menu(self) -> None:
+        self.models_menu = self.menuBar().addMenu("")
+        self.download_action = QAction(self)
+        self.download_action.triggered.connect(self.show_download_dialog)
+        self.models_menu.addAction(self.download_action)
         self.language_menu = self.menuBar().addMenu("")
         group = QActionGroup(self)
         self.language_actions: dict[str, QAction] = {}
@@ -161,15 +170,31 @@ class MainWindow(QMainWindow):
             return False
         if self.load_job is not None:
             self.load_job.cancel.set()
+        self._fit_warning = self._fit_check(info)
         self.model_path, self.model_ready = path, False
         self._remember_model = remember
         self.model_bar.show_text(tr("loading_model", name=info.name), str(path))
         self.model_bar.set_progress(0.0)
         self._model_text = describe_model(info)
         self.load_job = LoadJob(path, self.model_bar.threads.value(), self.model_bar.gpu_layers.value(),
-                                self.settings.use_mmap)
+                                self.settings.use_mmap, self.settings.repack)
         self.engine.load(self.load_job)
         return True
+
+    def _fit_check(self, info: GGUFInfo) -> str:
+        """The memory guardrail: a warning (shown with the load result) when the run will not fit."""
+        params = SamplingParams(**self.form.params())
+        use_mmap = self.settings.use_mmap if self.settings.use_mmap is not None else bool(
+            self.model_bar.gpu_layers.value() and self.model_bar.gpu_supported)
+        warning = estimate(info, params, use_mmap=use_mmap, repack=self.settings.repack).warning()
+        return tr("fit_warning", warning=warning) if warning else ""
+
+    def show_download_dialog(self) -> DownloadDialog:
+        dialog = DownloadDialog(self)
+        dialog.downloaded.connect(self.open_model)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     @Slot()
     def reload_model(self) -> None:
@@ -200,8 +225,8 @@ class MainWindow(QMainWindow):
             self.settings.default_model = str(loaded.path)
             self._save_settings()
         message = tr("status_loaded", name=loaded.name, seconds=loaded.load_ms / 1000)
-        if loaded.gpu_note:
-            self.show_error(f"{message} {loaded.gpu_note}")
+        if loaded.gpu_note or self._fit_warning:
+            self.show_error(" ".join(m for m in (message, loaded.gpu_note, self._fit_warning) if m))
         elif self.run_job is None:
             self.show_status(message)
         self.modelChanged.emit(True)
@@ -416,6 +441,8 @@ class MainWindow(QMainWindow):
 
     def retranslate(self) -> None:
         self.setWindowTitle(tr("title"))
+        self.models_menu.setTitle(tr("models_menu"))
+        self.download_action.setText(tr("download_menu"))
         self.language_menu.setTitle(tr("language"))
         self.language_actions[strings.language()].setChecked(True)
         self.model_bar.retranslate()

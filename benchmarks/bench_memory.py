@@ -1,0 +1,82 @@
+"""Loading modes and the fit estimate: peak RSS, load time and speed of one default run per mode.
+
+    python benchmarks/bench_memory.py [--model smollm2|gemma|PATH] [--threads 2]
+
+Each mode runs in a fresh process: estimate (GGUF header only) → load → the default run (the demo's
+parameters: 5 candidates, 256 max tokens, text "happy", seed 1) → rank. The child reports its peak RSS
+(VmHWM), load time and generated tokens per second. Modes: mmap on/off × weight repacking on/off.
+Prints the figures, the estimate/peak ratio (the fit estimate's error) and each mode vs. the app's default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench_models import model_path
+
+MODES = (("read+repack", False, True), ("read", False, False), ("mmap+repack", True, True), ("mmap", True, False))
+DEFAULT = "read+repack"
+"""The app's CPU default (llama_model.default_use_mmap); llama.cpp's own default is mmap+repack."""
+
+
+def child(path: Path, use_mmap: bool, repack: bool, threads: int) -> None:
+    from opening.engine import Engine, EngineSettings, SamplingParams
+    from opening.gguf_file import inspect_gguf
+    from opening.memory_fit import estimate, peak_rss
+    from opening.pipeline import run_request
+    from opening.request import Request
+
+    params = SamplingParams(seed=1)
+    fit = estimate(inspect_gguf(path), params, text_tokens=1, use_mmap=use_mmap, repack=repack)
+    t0 = time.perf_counter()
+    with Engine(path, EngineSettings(threads=threads, use_mmap=use_mmap, repack=repack)) as engine:
+        load_ms = (time.perf_counter() - t0) * 1000
+        outcome = run_request(engine, Request("happy", params), source="bench")
+    result = outcome.result
+    peak = peak_rss()
+    print(json.dumps({
+        "estimate": fit.total, "weights": fit.weights, "kv": fit.kv_cache, "compute": fit.compute,
+        "process": fit.process, "peak": peak, "load_ms": load_ms,
+        "tok_s": result.generated_tokens / max(result.generate_ms / 1000, 1e-9),
+    }))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="smollm2")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--child", nargs=3, metavar=("PATH", "MMAP", "REPACK"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[0]), args.child[1] == "1", args.child[2] == "1", args.threads)
+        return 0
+    path = model_path(args.model)
+    print(f"model {path.name}, {path.stat().st_size / 1e6:.0f} MB, {args.threads} threads, default run")
+    rows = {}
+    for name, use_mmap, repack in MODES:
+        proc = subprocess.run([sys.executable, __file__, "--threads", str(args.threads), "--child", str(path),
+                               "1" if use_mmap else "0", "1" if repack else "0"],
+                              capture_output=True, text=True, cwd=Path(__file__).parent)
+        if proc.returncode != 0:
+            sys.exit(f"{name} failed:\n{proc.stderr}")
+        rows[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+    base = rows[DEFAULT]
+    print(f"{'mode':12} {'peak MB':>8} {'vs default':>10} {'load ms':>8} {'tok/s':>7} {'vs default':>10}"
+          f" {'estimate MB':>11} {'est/peak':>8}")
+    for name, r in rows.items():
+        print(f"{name:12} {r['peak'] / 1e6:8.0f} {r['peak'] / base['peak']:9.2f}× {r['load_ms']:8.0f}"
+              f" {r['tok_s']:7.1f} {r['tok_s'] / base['tok_s']:9.2f}× {r['estimate'] / 1e6:11.0f}"
+              f" {r['estimate'] / r['peak']:8.2f}")
+    r = base
+    print(f"estimate parts (MB): weights {r['weights'] / 1e6:.0f}, KV {r['kv'] / 1e6:.0f},"
+          f" buffers {r['compute'] / 1e6:.0f}, process {r['process'] / 1e6:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Models → Download a model…: a catalog entry or any repo/file, with a progress bar and Cancel.
+
+The transfer is ``hub_download.download`` on a thread of its own (it never touches llama.cpp); Cancel
+sets an event the download polls every megabyte, and the partial file stays for the next try.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
+    QWidget,
+)
+
+from ..catalog import load_catalog
+from ..errors import Cancelled, OpeningError
+from ..hub_download import DownloadProgress, Downloaded, download
+from ..model_registry import register
+from .strings import tr
+
+
+@dataclass
+class DownloadJob:
+    repo_id: str
+    filename: str
+    revision: str = "main"
+    sha256: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class DownloadWorker(QObject):
+    progress = Signal(object)  # DownloadProgress
+    done = Signal(object)  # Downloaded
+    failed = Signal(str, bool)  # message, cancelled
+
+    @Slot(object)
+    def run(self, job: DownloadJob) -> None:
+        try:
+            got = download(job.repo_id, job.filename, revision=job.revision, sha256=job.sha256,
+                           progress=self.progress.emit, cancel=job.cancel.is_set)
+            register(got.path, "downloaded", job.repo_id)
+        except Cancelled as exc:
+            self.failed.emit(str(exc), True)
+        except OpeningError as exc:
+            self.failed.emit(str(exc), False)
+        except Exception as exc:  # never let a worker exception vanish
+            self.failed.emit(f"{type(exc).__name__}: {exc}", False)
+        else:
+            self.done.emit(got)
+
+
+def progress_text(p: DownloadProgress) -> str:
+    total = f" / {p.total / 1e6:.1f}" if p.total else ""
+    left = f" · {p.seconds_left:.0f} s" if p.seconds_left is not None else ""
+    resumed = f" · {tr('dl_resumed', mb=p.resumed_from / 1e6)}" if p.resumed_from else ""
+    return f"{p.done / 1e6:.1f}{total} MB · {p.bytes_per_s / 1e6:.1f} MB/s{left}{resumed}"
+
+
+class DownloadDialog(QDialog):
+    downloaded = Signal(object)  # Path of a verified, registered model
+    finished_job = Signal()  # on the GUI thread: the job ended (done, failed or cancelled)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("downloadDialog")
+        self.setWindowTitle(tr("dl_title"))
+        self.catalog = load_catalog()
+        self.choice = QComboBox()
+        self.choice.setObjectName("catalogCombo")
+        for entry in self.catalog.models:
+            self.choice.addItem(f"{entry.title} — {'~' if entry.size_approx else ''}{entry.size / 1e9:.2f} GB", entry)
+        self.choice.addItem(tr("dl_other"), None)
+        self.choice.currentIndexChanged.connect(self._chosen)
+        self.repo = QLineEdit()
+        self.repo.setObjectName("repoEdit")
+        self.repo.setPlaceholderText("OWNER/NAME-GGUF")
+        self.file = QLineEdit()
+        self.file.setObjectName("fileEdit")
+        self.file.setPlaceholderText("model.Q4_K_M.gguf")
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("downloadProgress")
+        self.bar.setRange(0, 1000)
+        self.status = QLabel()
+        self.status.setObjectName("downloadStatus")
+        self.status.setWordWrap(True)
+        self.start_button = QPushButton(tr("dl_start"))
+        self.start_button.setObjectName("downloadButton")
+        self.cancel_button = QPushButton(tr("cancel"))
+        self.cancel_button.setObjectName("downloadCancel")
+        self.cancel_button.setEnabled(False)
+        self.close_button = QPushButton(tr("dl_close"))
+
+        form = QFormLayout()
+        form.addRow(tr("dl_model"), self.choice)
+        form.addRow(tr("dl_repo"), self.repo)
+        form.addRow(tr("dl_file"), self.file)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.resize(620, 300)
+
+        self.job: DownloadJob | None = None
+        self.thread = QThread(self)
+        self.thread.setObjectName("opening-download")
+        self.worker = DownloadWorker()
+        self.worker.moveToThread(self.thread)
+        self._start.connect(self.worker.run)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.done.connect(self._on_done)
+        self.worker.failed.connect(self._on_failed)
+        self.thread.start()
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+        self._chosen()
+
+    _start = Signal(object)
+
+    def _chosen(self) -> None:
+        entry = self.choice.currentData()
+        editable = entry is None
+        self.repo.setReadOnly(not editable)
+        self.file.setReadOnly(not editable)
+        if entry is not None:
+            self.repo.setText(entry.repo_id)
+            self.file.setText(entry.filename)
+            self.notes.setText(f"{entry.notes} ({entry.licence}; {', '.join(entry.languages)})")
+        else:
+            self.notes.setText(tr("dl_other_note"))
+
+    @Slot()
+    def start(self) -> None:
+        repo, name = self.repo.text().strip(), self.file.text().strip()
+        if "/" not in repo or not name:
+            self.status.setText(tr("dl_need_repo"))
+            return
+        entry = self.choice.currentData()
+        self.job = DownloadJob(repo, name, entry.revision if entry else "main", entry.sha256 if entry else None)
+        self.bar.setValue(0)
+        self.status.setText(tr("dl_starting"))
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._start.emit(self.job)
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel.set()
+            self.status.setText(tr("status_cancelling"))
+
+    @Slot(object)
+    def _on_progress(self, p: DownloadProgress) -> None:
+        if p.fraction is not None:
+            self.bar.setValue(round(p.fraction * 1000))
+        self.status.setText(progress_text(p))
+
+    @Slot(object)
+    def _on_done(self, got: Downloaded) -> None:
+        self._ended()
+        self.bar.setValue(1000)
+        self.status.setText(tr("dl_done", path=got.path, sha=got.sha256[:12]))
+        self.downloaded.emit(Path(got.path))
+        self.finished_job.emit()
+
+    @Slot(str, bool)
+    def _on_failed(self, message: str, cancelled: bool) -> None:
+        self._ended()
+        self.status.setText(tr("dl_cancelled") if cancelled else tr("error", reason=message))
+        self.finished_job.emit()
+
+    def _ended(self) -> None:
+        self.job = None
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def done(self, result: int) -> None:  # closing the dialog (Esc, Close, the window's X)
+        self.cancel()
+        self.thread.quit()
+        self.thread.wait()
+        super().done(result)
