@@ -24,14 +24,14 @@ DEFAULT = "read+repack"
 """The app's CPU default (llama_model.default_use_mmap); llama.cpp's own default is mmap+repack."""
 
 
-def child(path: Path, use_mmap: bool, repack: bool, threads: int) -> None:
+def child(path: Path, use_mmap: bool, repack: bool, threads: int, max_tokens: int) -> None:
     from opening.engine import Engine, EngineSettings, SamplingParams
     from opening.gguf_file import inspect_gguf
     from opening.memory_fit import estimate, peak_rss
     from opening.pipeline import run_request
     from opening.request import Request
 
-    params = SamplingParams(seed=1)
+    params = SamplingParams(seed=1, max_tokens=max_tokens)
     fit = estimate(inspect_gguf(path), params, text_tokens=1, use_mmap=use_mmap, repack=repack)
     t0 = time.perf_counter()
     with Engine(path, EngineSettings(threads=threads, use_mmap=use_mmap, repack=repack)) as engine:
@@ -50,16 +50,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-tokens", type=int, default=256, help="lower it for 7B models on a CPU")
     parser.add_argument("--child", nargs=3, metavar=("PATH", "MMAP", "REPACK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(Path(args.child[0]), args.child[1] == "1", args.child[2] == "1", args.threads)
+        child(Path(args.child[0]), args.child[1] == "1", args.child[2] == "1", args.threads, args.max_tokens)
         return 0
     path = model_path(args.model)
-    print(f"model {path.name}, {path.stat().st_size / 1e6:.0f} MB, {args.threads} threads, default run")
+    print(f"model {path.name}, {path.stat().st_size / 1e6:.0f} MB, {args.threads} threads,"
+          f" default run with {args.max_tokens} max tokens")
     rows = {}
     for name, use_mmap, repack in MODES:
-        proc = subprocess.run([sys.executable, __file__, "--threads", str(args.threads), "--child", str(path),
+        proc = subprocess.run([sys.executable, __file__, "--threads", str(args.threads), "--max-tokens",
+                               str(args.max_tokens), "--child", str(path),
                                "1" if use_mmap else "0", "1" if repack else "0"],
                               capture_output=True, text=True, cwd=Path(__file__).parent)
         if proc.returncode != 0:

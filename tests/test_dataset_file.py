@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -107,25 +106,6 @@ def test_missing_folder_and_folder_as_target(tmp_path: Path) -> None:
         DatasetFile.open(tmp_path / "missing" / "p.json")
     with pytest.raises(SaveError, match="is a folder"):
         DatasetFile.open(tmp_path)
-
-
-@pytest.fixture
-def mount_tmpfs(tmp_path: Path):
-    """Mount a tmpfs (root only: CI runs as root) and unmount it afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    mounted: list[Path] = []
-
-    def mount(name: str, options: str) -> Path:
-        point = tmp_path / name
-        point.mkdir()
-        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], check=True)
-        mounted.append(point)
-        return point
-
-    yield mount
-    for point in mounted:
-        subprocess.run(["umount", "-l", str(point)], check=False)
 
 
 def test_read_only_folder(mount_tmpfs) -> None:

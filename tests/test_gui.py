@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -399,3 +400,30 @@ def test_download_dialog_cancel_keeps_the_part_and_resumes(qtbot, fake_hub, tmp_
     assert (paths.models_dir() / "someone/big-GGUF/big.gguf").read_bytes() == data
     assert fake_hub.gets()[-1].range is not None
     dialog.close()
+
+
+def test_convert_dialog_converts_and_loads_the_checkpoint(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QComboBox, QLineEdit, QProgressBar
+
+    from tiny_checkpoint import Shape, make_checkpoint
+
+    make_checkpoint(tmp_path / "tiny-baichuan", Shape())
+    window = make_window(qtbot, load=False)
+    dialog = window.show_convert_dialog()
+    dialog.findChild(QLineEdit, "checkpointEdit").setText(str(tmp_path / "tiny-baichuan"))
+    dialog.findChild(QLineEdit, "convertOutput").setText(str(tmp_path / "tiny.Q8_0.gguf"))
+    dialog.findChild(QComboBox, "convertType").setCurrentText("Q8_0")
+    with Heartbeat() as beat, qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS) as loaded:
+        qtbot.mouseClick(dialog.findChild(QPushButton, "convertButton"), qtbot_left())
+    assert loaded.args == [True], dialog.status.text()
+    assert dialog.findChild(QProgressBar, "convertProgress").value() == 1000
+    assert "Q8_0" in window.findChild(QLabel, "modelLabel").text()
+    assert beat.longest_ms < 1000
+    print(f"longest GUI heartbeat gap while converting: {beat.longest_ms} ms")
+    dialog.close()
+
+
+def test_every_english_string_has_a_chinese_one() -> None:
+    assert set(strings._EN) == set(strings._ZH)
+    for key, text in strings._EN.items():  # the same placeholders in both languages
+        assert sorted(re.findall(r"{(\w+)", text)) == sorted(re.findall(r"{(\w+)", strings._ZH[key])), key

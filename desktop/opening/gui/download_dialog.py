@@ -10,9 +10,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
+    QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
     QWidget,
 )
 
@@ -20,6 +20,7 @@ from ..catalog import load_catalog
 from ..errors import Cancelled, OpeningError
 from ..hub_download import DownloadProgress, Downloaded, download
 from ..model_registry import register
+from .background_dialog import BackgroundDialog
 from .strings import tr
 
 
@@ -60,9 +61,8 @@ def progress_text(p: DownloadProgress) -> str:
     return f"{p.done / 1e6:.1f}{total} MB · {p.bytes_per_s / 1e6:.1f} MB/s{left}{resumed}"
 
 
-class DownloadDialog(QDialog):
+class DownloadDialog(BackgroundDialog):
     downloaded = Signal(object)  # Path of a verified, registered model
-    finished_job = Signal()  # on the GUI thread: the job ended (done, failed or cancelled)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -114,21 +114,11 @@ class DownloadDialog(QDialog):
         self.resize(620, 300)
 
         self.job: DownloadJob | None = None
-        self.thread = QThread(self)
-        self.thread.setObjectName("opening-download")
-        self.worker = DownloadWorker()
-        self.worker.moveToThread(self.thread)
-        self._start.connect(self.worker.run)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.done.connect(self._on_done)
-        self.worker.failed.connect(self._on_failed)
-        self.thread.start()
+        self.run_worker(DownloadWorker(), "opening-download")
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close)
         self._chosen()
-
-    _start = Signal(object)
 
     def _chosen(self) -> None:
         entry = self.choice.currentData()
@@ -152,9 +142,7 @@ class DownloadDialog(QDialog):
         self.job = DownloadJob(repo, name, entry.revision if entry else "main", entry.sha256 if entry else None)
         self.bar.setValue(0)
         self.status.setText(tr("dl_starting"))
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self._start.emit(self.job)
+        self.launch(self.job)
 
     @Slot()
     def cancel(self) -> None:
@@ -176,19 +164,9 @@ class DownloadDialog(QDialog):
         self.downloaded.emit(Path(got.path))
         self.finished_job.emit()
 
-    @Slot(str, bool)
-    def _on_failed(self, message: str, cancelled: bool) -> None:
-        self._ended()
-        self.status.setText(tr("dl_cancelled") if cancelled else tr("error", reason=message))
-        self.finished_job.emit()
+    def cancelled_text(self, message: str) -> str:
+        return tr("dl_cancelled")
 
     def _ended(self) -> None:
         self.job = None
-        self.start_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-
-    def done(self, result: int) -> None:  # closing the dialog (Esc, Close, the window's X)
-        self.cancel()
-        self.thread.quit()
-        self.thread.wait()
-        super().done(result)
+        super()._ended()

@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import logging
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from .. import paths
 from ..dataset_file import DatasetFile
@@ -27,6 +28,7 @@ from ..review import Review, SavedPair
 from ..sampling import SamplingParams
 from ..settings import Settings
 from . import strings
+from .convert_dialog import ConvertDialog
 from .download_dialog import DownloadDialog
 from .engine_worker import EngineThread, Loaded, LoadJob, RunJob
 from .form_panel import FormPanel
@@ -35,6 +37,7 @@ from .results_panel import ResultsPanel
 from .strings import tr
 
 log = logging.getLogger(__name__)
+QDialogT = TypeVar("QDialogT", bound=QDialog)
 EDIT_DELAY_MS = 400
 RELOAD_DELAY_MS = 600
 
@@ -98,6 +101,9 @@ class MainWindow(QMainWindow):
         self.download_action = QAction(self)
         self.download_action.triggered.connect(self.show_download_dialog)
         self.models_menu.addAction(self.download_action)
+        self.convert_action = QAction(self)
+        self.convert_action.triggered.connect(self.show_convert_dialog)
+        self.models_menu.addAction(self.convert_action)
         self.language_menu = self.menuBar().addMenu("")
         group = QActionGroup(self)
         self.language_actions: dict[str, QAction] = {}
@@ -192,6 +198,15 @@ class MainWindow(QMainWindow):
     def show_download_dialog(self) -> DownloadDialog:
         dialog = DownloadDialog(self)
         dialog.downloaded.connect(self.open_model)
+        return self._show(dialog)
+
+    def show_convert_dialog(self) -> ConvertDialog:
+        dialog = ConvertDialog(self)
+        dialog.converted.connect(self.open_model)
+        return self._show(dialog)
+
+    @staticmethod
+    def _show(dialog: QDialogT) -> QDialogT:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
@@ -443,6 +458,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(tr("title"))
         self.models_menu.setTitle(tr("models_menu"))
         self.download_action.setText(tr("download_menu"))
+        self.convert_action.setText(tr("convert_menu"))
         self.language_menu.setTitle(tr("language"))
         self.language_actions[strings.language()].setChecked(True)
         self.model_bar.retranslate()

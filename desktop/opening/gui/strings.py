@@ -77,6 +77,18 @@ _EN: dict[str, str] = {
     "dl_done": "Done: {path} (SHA-256 {sha}… checked). Loading it.",
     "dl_cancelled": "Cancelled. The part already downloaded is kept; Download continues from there.",
     "fit_warning": "Memory: {warning}",
+    "convert_menu": "Convert a checkpoint…",
+    "cv_title": "Convert a checkpoint to GGUF",
+    "cv_checkpoint": "Checkpoint folder",
+    "cv_checkpoint_hint": "a Baichuan-7B or Llama folder: config.json, tokenizer.model, *.safetensors",
+    "cv_output": "GGUF file",
+    "cv_type": "Type",
+    "cv_note": "Baichuan-7B (the OpenING generator) or Llama checkpoints; Q4_K_M suits 8 GB laptops.",
+    "cv_need_paths": "Choose the checkpoint folder and the GGUF file to write.",
+    "cv_start": "Convert",
+    "cv_writing": "Writing tensors… {pct:.0f}%",
+    "cv_quantizing": "Quantizing with llama.cpp… {pct:.0f}%",
+    "cv_done": "Done: {path}. Loading it.",
 }
 
 _ZH: dict[str, str] = {
@@ -152,6 +164,18 @@ _ZH: dict[str, str] = {
     "dl_done": "完成：{path}（SHA-256 {sha}… 已校验）。正在加载。",
     "dl_cancelled": "已取消。已下载的部分会保留，再次下载将从断点继续。",
     "fit_warning": "内存：{warning}",
+    "convert_menu": "转换检查点…",
+    "cv_title": "把检查点转换为 GGUF",
+    "cv_checkpoint": "检查点文件夹",
+    "cv_checkpoint_hint": "Baichuan-7B 或 Llama 文件夹：config.json、tokenizer.model、*.safetensors",
+    "cv_output": "GGUF 文件",
+    "cv_type": "类型",
+    "cv_note": "支持 Baichuan-7B（OpenING 生成模型）和 Llama 检查点；8 GB 内存的笔记本建议 Q4_K_M。",
+    "cv_need_paths": "请选择检查点文件夹和要写入的 GGUF 文件。",
+    "cv_start": "转换",
+    "cv_writing": "正在写入张量… {pct:.0f}%",
+    "cv_quantizing": "正在用 llama.cpp 量化… {pct:.0f}%",
+    "cv_done": "完成：{path}。正在加载。",
 }
 
 # the core's rejection reasons (candidate_filter.py), shown in the candidate list

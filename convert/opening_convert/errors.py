@@ -1,0 +1,7 @@
+"""Conversion failures, each a one-line message for the user."""
+
+from opening.errors import OpeningError
+
+
+class ConvertError(OpeningError):
+    """The checkpoint cannot be converted as it is (the message says why)."""

@@ -1,0 +1,240 @@
+"""Write the checkpoint as an F32/F16/BF16 GGUF, tensor by tensor, under a temporary name.
+
+Name map (HF → GGUF), per block i: ``input_layernorm`` → ``attn_norm``; Baichuan's fused
+``self_attn.W_pack`` (rows Q;K;V) or Llama's ``q_proj``/``k_proj``/``v_proj`` → ``attn_q/k/v``, with Q
+and K un-permuted from HF's rotate-half layout to GGML's interleaved one; ``o_proj`` → ``attn_output``;
+``post_attention_layernorm`` → ``ffn_norm``; ``gate/up/down_proj`` → ``ffn_gate/up/down``; plus
+``embed_tokens`` → ``token_embd``, ``norm`` → ``output_norm``, ``lm_head`` → ``output`` (Baichuan2:
+rows normalised). Only one block of rows (≤ 32 MB as float32) is in memory at a time.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from gguf import GGMLQuantizationType, GGUFWriter, LlamaFileType
+from gguf.quants import quantize as gguf_quantize
+
+from .checkpoint import ModelConfig, Weights
+from .errors import ConvertError
+from .sentencepiece_model import UNUSED, USER_DEFINED, SentencePieceModel
+
+log = logging.getLogger(__name__)
+ProgressFn = Callable[[str, float], None]
+"""(stage, fraction done)."""
+
+FLOAT_TYPES = {
+    "F32": (np.float32, GGMLQuantizationType.F32, LlamaFileType.ALL_F32),
+    "F16": (np.float16, GGMLQuantizationType.F16, LlamaFileType.MOSTLY_F16),
+    "BF16": (np.uint16, GGMLQuantizationType.BF16, LlamaFileType.MOSTLY_BF16),
+}
+
+
+def unpermute(w: np.ndarray, n_head: int) -> np.ndarray:
+    """HF's rotate-half Q/K rows → GGML's interleaved RoPE layout."""
+    rows, cols = w.shape
+    return w.reshape(n_head, 2, rows // n_head // 2, cols).swapaxes(1, 2).reshape(rows, cols)
+
+
+RowsFn = Callable[[int, int], np.ndarray]
+CHUNK_BYTES = 32 * 1024 * 1024
+"""float32 bytes converted at a time: a 64000×4096 embedding goes in ~16 pieces, not one 1 GB copy."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    name: str
+    shape: tuple[int, ...]
+    rows: RowsFn
+    """Rows ``[a, b)`` of the output tensor as float32."""
+    unit: int = 1
+    """Chunks start and end on multiples of this many rows (one attention head for un-permuted Q/K)."""
+
+    def chunks(self) -> list[tuple[int, int]]:
+        n = self.shape[0]
+        if len(self.shape) == 1:
+            return [(0, n)]
+        per = max(self.unit, CHUNK_BYTES // (4 * self.shape[1]) // self.unit * self.unit)
+        return [(a, min(n, a + per)) for a in range(0, n, per)]
+
+
+def _expect(weights: Weights, name: str, shape: tuple[int, ...]) -> None:
+    if not weights.has(name):
+        raise ConvertError(f"the checkpoint has no tensor {name} (expected shape {list(shape)})")
+    got = weights.shape(name)
+    if tuple(got) != shape:
+        raise ConvertError(f"tensor {name} has shape {list(got)}, expected {list(shape)} from config.json")
+
+
+def plan(cfg: ModelConfig, weights: Weights) -> list[Planned]:
+    """Every output tensor with how to make it; checks every input's presence and shape first."""
+    e, ff, v, hd = cfg.n_embd, cfg.n_ff, cfg.n_vocab, cfg.head_dim
+    kv = cfg.n_head_kv * hd
+    out: list[Planned] = []
+
+    def take(src: str, shape: tuple[int, ...], dst: str, *, offset: int = 0, heads: bool = False,
+             fix: Callable[[np.ndarray], np.ndarray] | None = None, src_shape: tuple[int, ...] | None = None) -> None:
+        """``dst`` = rows ``offset:offset+shape[0]`` of ``src`` (un-permuted head by head if ``heads``)."""
+        _expect(weights, src, src_shape or shape)
+
+        def rows(a: int, b: int) -> np.ndarray:
+            block = weights.rows(src, offset + a, offset + b)
+            if heads:
+                block = unpermute(block, (b - a) // hd)
+            return fix(block) if fix else block
+
+        out.append(Planned(dst, shape, rows, hd if heads else 1))
+
+    take("model.embed_tokens.weight", (v, e), "token_embd.weight")
+    for i in range(cfg.n_layer):
+        hf, gg = f"model.layers.{i}", f"blk.{i}"
+        take(f"{hf}.input_layernorm.weight", (e,), f"{gg}.attn_norm.weight")
+        if cfg.family == "baichuan":
+            packed, whole = f"{hf}.self_attn.W_pack.weight", (3 * e, e)
+            take(packed, (e, e), f"{gg}.attn_q.weight", heads=True, src_shape=whole)
+            take(packed, (e, e), f"{gg}.attn_k.weight", offset=e, heads=True, src_shape=whole)
+            take(packed, (e, e), f"{gg}.attn_v.weight", offset=2 * e, src_shape=whole)
+        else:
+            take(f"{hf}.self_attn.q_proj.weight", (e, e), f"{gg}.attn_q.weight", heads=True)
+            take(f"{hf}.self_attn.k_proj.weight", (kv, e), f"{gg}.attn_k.weight", heads=True)
+            take(f"{hf}.self_attn.v_proj.weight", (kv, e), f"{gg}.attn_v.weight")
+        take(f"{hf}.self_attn.o_proj.weight", (e, e), f"{gg}.attn_output.weight")
+        take(f"{hf}.post_attention_layernorm.weight", (e,), f"{gg}.ffn_norm.weight")
+        take(f"{hf}.mlp.gate_proj.weight", (ff, e), f"{gg}.ffn_gate.weight")
+        take(f"{hf}.mlp.up_proj.weight", (ff, e), f"{gg}.ffn_up.weight")
+        take(f"{hf}.mlp.down_proj.weight", (e, ff), f"{gg}.ffn_down.weight")
+    take("model.norm.weight", (e,), "output_norm.weight")
+    head = "lm_head.weight" if weights.has("lm_head.weight") or not cfg.tie_embeddings else "model.embed_tokens.weight"
+    normalise = (lambda w: w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)) if cfg.norm_head else None
+    take(head, (v, e), "output.weight", fix=normalise)
+    return out
+
+
+def _vocab(sp: SentencePieceModel, n_vocab: int) -> tuple[list[bytes], list[float], list[int]]:
+    if len(sp.pieces) > n_vocab:
+        raise ConvertError(f"tokenizer.model has {len(sp.pieces)} pieces but the model's vocabulary is {n_vocab}")
+    tokens = [p.encode("utf-8") for p in sp.pieces]
+    scores, types = list(sp.scores), [t if 1 <= t <= 6 else UNUSED for t in sp.types]
+    for i in range(len(tokens), n_vocab):  # pad to the embedding's rows, as llama.cpp's converter does
+        tokens.append(f"[PAD{i}]".encode())
+        scores.append(-1000.0)
+        types.append(USER_DEFINED)
+    return tokens, scores, types
+
+
+def chat_template(folder: Path) -> str | None:
+    path = folder / "tokenizer_config.json"
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("chat_template")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def write_gguf(
+    cfg: ModelConfig, weights: Weights, sp: SentencePieceModel, folder: Path, out: Path, out_type: str, name: str,
+    progress: ProgressFn | None = None,
+) -> None:
+    """Write ``out`` (an F32/F16/BF16 GGUF) via ``.out.partial`` in the same folder; never half a file."""
+    np_type, ggml_type, file_type = FLOAT_TYPES[out_type]
+    planned = plan(cfg, weights)
+    tokens, scores, types = _vocab(sp, cfg.n_vocab)
+    temp = out.with_name(f".{out.name}.partial")
+    try:
+        writer = GGUFWriter(str(temp), cfg.family)
+        writer.add_name(name)
+        writer.add_context_length(cfg.n_ctx)
+        writer.add_embedding_length(cfg.n_embd)
+        writer.add_feed_forward_length(cfg.n_ff)
+        writer.add_block_count(cfg.n_layer)
+        writer.add_head_count(cfg.n_head)
+        writer.add_head_count_kv(cfg.n_head_kv)
+        writer.add_layer_norm_rms_eps(cfg.rms_eps)
+        writer.add_rope_dimension_count(cfg.head_dim)
+        writer.add_rope_freq_base(cfg.rope_theta)
+        writer.add_vocab_size(cfg.n_vocab)
+        writer.add_file_type(int(file_type))
+        writer.add_tokenizer_model("llama")
+        writer.add_tokenizer_pre("default")
+        writer.add_token_list(tokens)
+        writer.add_token_scores(scores)
+        writer.add_token_types(types)
+        writer.add_unk_token_id(sp.unk_id)
+        writer.add_bos_token_id(sp.bos_id)
+        writer.add_eos_token_id(sp.eos_id)
+        if sp.pad_id >= 0:
+            writer.add_pad_token_id(sp.pad_id)
+        writer.add_add_bos_token(True)
+        writer.add_add_eos_token(False)
+        writer.add_add_space_prefix(sp.add_dummy_prefix)
+        template = chat_template(folder)
+        if template:
+            writer.add_chat_template(template)
+        for p in planned:
+            is_matrix = len(p.shape) == 2
+            dtype = np.dtype(np_type if is_matrix else np.float32)
+            nbytes = int(np.prod(p.shape)) * dtype.itemsize
+            writer.add_tensor_info(p.name, p.shape, dtype, nbytes, ggml_type if is_matrix else GGMLQuantizationType.F32)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        align = writer.data_alignment
+        writer.close()
+        with temp.open("ab") as fh:  # tensor data, chunk by chunk, at the offsets the header announced
+            for k, p in enumerate(planned):
+                fh.write(bytes(-fh.tell() % align))
+                for a, b in p.chunks():
+                    _encode(p.rows(a, b), out_type if len(p.shape) == 2 else "F32").tofile(fh)
+                fh.write(bytes(-fh.tell() % align))
+                if progress:
+                    progress("writing", (k + 1) / len(planned))
+        with temp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(temp, out)
+    except OSError as exc:
+        reason = disk_reason(exc, out.parent)  # before the partial file frees the space
+        remove_quietly(temp)
+        raise ConvertError(f"could not write {out}: {reason}; nothing was left under that name") from None
+    except BaseException:
+        remove_quietly(temp)
+        raise
+
+
+def _encode(block: np.ndarray, out_type: str) -> np.ndarray:
+    if out_type == "BF16":
+        return np.ascontiguousarray(gguf_quantize(block, GGMLQuantizationType.BF16))
+    return np.ascontiguousarray(block, dtype=FLOAT_TYPES[out_type][0])
+
+
+def remove_quietly(path: Path) -> None:
+    """Delete a temporary file if it is there (a read-only folder refuses even that: nothing to do)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def disk_reason(exc: OSError, folder: Path | None = None) -> str:
+    """A user's words for a write failure (numpy's short writes carry no errno: look at the free space)."""
+    if exc.errno == errno.ENOSPC or (exc.errno is None and folder is not None and _free(folder) < 1 << 20):
+        return "the disk is full"
+    if exc.errno == errno.EROFS:
+        return "the folder is on a read-only file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
+def _free(folder: Path) -> int:
+    try:
+        st = os.statvfs(folder)
+        return st.f_bavail * st.f_frsize
+    except (OSError, AttributeError):  # statvfs: not on Windows
+        return 1 << 40

@@ -1,0 +1,69 @@
+"""What the download and convert dialogs share: a worker on a thread of its own, Start/Cancel buttons
+that follow the job, and a clean stop when the dialog closes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
+
+from .strings import tr
+
+
+class BackgroundDialog(QDialog):
+    finished_job = Signal()
+    """On the GUI thread: the job ended (done, failed or cancelled)."""
+    _start = Signal(object)
+
+    start_button: QPushButton
+    cancel_button: QPushButton
+    status: QLabel
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job_thread: QThread | None = None
+
+    def run_worker(self, worker: QObject, name: str) -> None:
+        """Move ``worker`` (signals progress, done, failed) to its thread and wire it to this dialog."""
+        self.worker = worker
+        self.job_thread = QThread(self)
+        self.job_thread.setObjectName(name)
+        worker.moveToThread(self.job_thread)
+        self._start.connect(worker.run)
+        worker.progress.connect(self._on_progress)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        self.job_thread.start()
+
+    def launch(self, job: object) -> None:
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._start.emit(job)
+
+    def _on_progress(self, *args: object) -> None:
+        raise NotImplementedError
+
+    def _on_done(self, result: object) -> None:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        raise NotImplementedError
+
+    @Slot(str, bool)
+    def _on_failed(self, message: str, cancelled: bool) -> None:
+        self._ended()
+        self.status.setText(self.cancelled_text(message) if cancelled else tr("error", reason=message))
+        self.finished_job.emit()
+
+    def cancelled_text(self, message: str) -> str:
+        return message
+
+    def _ended(self) -> None:
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def done(self, result: int) -> None:  # closing the dialog (Esc, Close, the window's X)
+        self.cancel()
+        if self.job_thread is not None:
+            self.job_thread.quit()
+            self.job_thread.wait()
+        super().done(result)

@@ -1,0 +1,161 @@
+"""Models → Convert a checkpoint…: ``opening-convert`` with a progress bar, on a thread of its own.
+
+Cancel stops while tensors are being written (the partial file is removed); llama.cpp's quantizer
+cannot be interrupted, so during quantizing Cancel waits for it and then discards the result.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QVBoxLayout, QWidget,
+)
+
+from ..errors import Cancelled, OpeningError
+from ..model_registry import register
+from .background_dialog import BackgroundDialog
+from .strings import tr
+
+TYPES = ("Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "BF16", "F32")
+
+
+class ConvertWorker(QObject):
+    progress = Signal(str, float)
+    done = Signal(object)  # Path
+    failed = Signal(str, bool)  # message, cancelled
+
+    @Slot(object)
+    def run(self, job: tuple[Path, Path, str, threading.Event]) -> None:
+        from opening_convert.cli import convert  # numpy-heavy; imported off the GUI thread
+
+        checkpoint, out, out_type, cancel = job
+
+        def report(stage: str, fraction: float) -> None:
+            if cancel.is_set() and stage == "writing":
+                raise Cancelled("the conversion was cancelled; no file was left")
+            self.progress.emit(stage, fraction)
+
+        try:
+            convert(checkpoint, out, out_type, progress=report)
+            if cancel.is_set():
+                out.unlink(missing_ok=True)
+                raise Cancelled("the conversion was cancelled; the quantized file was discarded")
+            register(out, "added")
+        except Cancelled as exc:
+            self.failed.emit(str(exc), True)
+        except FileExistsError as exc:
+            self.failed.emit(str(exc), False)
+        except OpeningError as exc:
+            self.failed.emit(str(exc), False)
+        except Exception as exc:  # never let a worker exception vanish
+            self.failed.emit(f"{type(exc).__name__}: {exc}", False)
+        else:
+            self.done.emit(out)
+
+
+class ConvertDialog(BackgroundDialog):
+    converted = Signal(object)  # Path of the new GGUF
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("convertDialog")
+        self.setWindowTitle(tr("cv_title"))
+        self.checkpoint = QLineEdit()
+        self.checkpoint.setObjectName("checkpointEdit")
+        self.checkpoint.setPlaceholderText(tr("cv_checkpoint_hint"))
+        pick_in = QPushButton(tr("browse"))
+        pick_in.clicked.connect(self._pick_checkpoint)
+        self.output = QLineEdit()
+        self.output.setObjectName("convertOutput")
+        pick_out = QPushButton(tr("browse"))
+        pick_out.clicked.connect(self._pick_output)
+        self.kind = QComboBox()
+        self.kind.setObjectName("convertType")
+        self.kind.addItems(TYPES)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("convertProgress")
+        self.bar.setRange(0, 1000)
+        self.status = QLabel(tr("cv_note"))
+        self.status.setObjectName("convertStatus")
+        self.status.setWordWrap(True)
+        self.start_button = QPushButton(tr("cv_start"))
+        self.start_button.setObjectName("convertButton")
+        self.cancel_button = QPushButton(tr("cancel"))
+        self.cancel_button.setEnabled(False)
+        close = QPushButton(tr("dl_close"))
+        close.clicked.connect(self.close)
+
+        row_in, row_out = QHBoxLayout(), QHBoxLayout()
+        row_in.addWidget(self.checkpoint, 1)
+        row_in.addWidget(pick_in)
+        row_out.addWidget(self.output, 1)
+        row_out.addWidget(pick_out)
+        form = QFormLayout()
+        form.addRow(tr("cv_checkpoint"), row_in)
+        form.addRow(tr("cv_output"), row_out)
+        form.addRow(tr("cv_type"), self.kind)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.resize(640, 260)
+
+        self.cancel_event: threading.Event | None = None
+        self.run_worker(ConvertWorker(), "opening-convert")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+
+    def _pick_checkpoint(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, tr("cv_checkpoint"))
+        if folder:
+            self.checkpoint.setText(folder)
+            if not self.output.text():
+                self.output.setText(str(Path(folder).with_name(f"{Path(folder).name}.{self.kind.currentText()}.gguf")))
+
+    def _pick_output(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, tr("cv_output"), self.output.text(), tr("gguf_filter"))
+        if name:
+            self.output.setText(name)
+
+    @Slot()
+    def start(self) -> None:
+        checkpoint, out = self.checkpoint.text().strip(), self.output.text().strip()
+        if not checkpoint or not out:
+            self.status.setText(tr("cv_need_paths"))
+            return
+        self.cancel_event = threading.Event()
+        self.bar.setValue(0)
+        self.launch((Path(checkpoint).expanduser(), Path(out).expanduser(), self.kind.currentText(), self.cancel_event))
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+            self.status.setText(tr("status_cancelling"))
+
+    @Slot(str, float)
+    def _on_progress(self, stage: str, fraction: float) -> None:
+        self.bar.setValue(round(fraction * 1000))
+        self.status.setText(tr("cv_" + stage, pct=100 * fraction))
+
+    @Slot(object)
+    def _on_done(self, out: Path) -> None:
+        self._ended()
+        self.bar.setValue(1000)
+        self.status.setText(tr("cv_done", path=out))
+        self.converted.emit(out)
+        self.finished_job.emit()
+
+    def _ended(self) -> None:
+        self.cancel_event = None
+        super()._ended()
