@@ -19,9 +19,9 @@ from pathlib import Path
 
 from bench_models import model_path
 
-MODES = (("read+repack", False, True), ("read", False, False), ("mmap+repack", True, True), ("mmap", True, False))
-DEFAULT = "read+repack"
-"""The app's CPU default (llama_model.default_use_mmap); llama.cpp's own default is mmap+repack."""
+MODES = (("mmap", True, False), ("read", False, False), ("mmap+repack", True, True), ("read+repack", False, True))
+DEFAULT = "mmap"
+"""The app's default (settings: use_mmap true, repack false); llama.cpp's own default is mmap+repack."""
 
 
 def child(path: Path, use_mmap: bool, repack: bool, threads: int, max_tokens: int) -> None:

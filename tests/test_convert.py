@@ -232,3 +232,25 @@ def test_conversion_streams_tensor_by_tensor(tmp_path: Path, tokenizer: Path) ->
     peak = int(proc.stdout.strip().splitlines()[-1])
     print(f"converting {size / 1e6:.0f} MB: peak RSS {peak / 1e6:.0f} MB")
     assert size > 500e6 and peak < 0.5 * size
+
+
+def test_baichuan2_head_rows_are_normalised_and_the_chat_template_kept(baichuan, tmp_path: Path) -> None:
+    from gguf import GGUFReader
+
+    folder, weights = baichuan
+    b2 = tmp_path / "tiny-baichuan2"
+    shutil.copytree(folder, b2)
+    cfg = json.loads((b2 / "config.json").read_text())
+    (b2 / "config.json").write_text(json.dumps({**cfg, "_name_or_path": "baichuan-inc/Baichuan2-7B-Chat"}))
+    template = "{% for m in messages %}<reserved_106>{{ m['content'] }}<reserved_107>{% endfor %}"
+    (b2 / "tokenizer_config.json").write_text(json.dumps({"chat_template": template}))
+    gguf = converted(b2, tmp_path / "b2.gguf", "F32")
+    reader = GGUFReader(str(gguf))
+    head = next(t for t in reader.tensors if t.name == "output.weight")
+    rows = np.asarray(head.data, dtype=np.float64).reshape(Shape().n_vocab, Shape().n_embd)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    original = weights["lm_head.weight"].astype(np.float64)
+    assert np.allclose(rows, original / np.linalg.norm(original, axis=1, keepdims=True), atol=1e-6)
+    from opening.gguf_file import inspect_gguf
+
+    assert inspect_gguf(gguf).chat_template == template

@@ -48,17 +48,6 @@ def gpu_offload_supported() -> bool:
     return bool(L.llama_supports_gpu_offload())
 
 
-def default_use_mmap(gpu_layers: int) -> bool:
-    """Read the weights into memory on the CPU; map the file when layers go to a GPU.
-
-    On the CPU the backend repacks most 4-bit weights into its own buffers and mapped pages stay resident
-    beside them: a 7B Q4_K_M peaked at 8.27 GB mapped vs 5.30 GB read (REFERENCE.md §3), and
-    ``benchmarks/bench_memory.py`` shows the same direction on the small models here at equal speed.
-    With GPU offload (Metal's unified memory above all) the mapping is what the backend wants to use.
-    """
-    return gpu_layers != 0 and gpu_offload_supported()
-
-
 class LlamaModel:
     """Owns a ``llama_model``; free it with :meth:`close` (or use as a context manager)."""
 
@@ -67,8 +56,8 @@ class LlamaModel:
         path: str | os.PathLike[str],
         *,
         gpu_layers: int = 0,
-        use_mmap: bool | None = None,
-        repack: bool = True,
+        use_mmap: bool = True,
+        repack: bool = False,
         progress: ProgressFn | None = None,
     ) -> None:
         self.path = Path(path)
@@ -76,9 +65,11 @@ class LlamaModel:
         _init_backend()
         params = L.llama_model_default_params()
         params.n_gpu_layers = gpu_layers if gpu_layers >= 0 else 2**31 - 1
-        self.use_mmap = default_use_mmap(gpu_layers) if use_mmap is None else use_mmap
-        params.load_mode = L.LLAMA_LOAD_MODE_MMAP if self.use_mmap else L.LLAMA_LOAD_MODE_NONE
-        params.use_extra_bufts = repack  # CPU weight repacking for faster kernels (Q4_0, Q4_K, IQ4_NL…)
+        params.load_mode = L.LLAMA_LOAD_MODE_MMAP if use_mmap else L.LLAMA_LOAD_MODE_NONE
+        # CPU weight repacking (llama.cpp's default: on). Off by default here, measured on a 7B Q4_K_M:
+        # mapped+repacked peaked at 8.07 GB vs 5.01 GB, loaded in 2.6-21 s vs 0.4-5.8 s, and batches ran
+        # at 36 vs 63 tokens/s (benchmarks/bench_memory.py; README "Loading mode").
+        params.use_extra_bufts = repack
         cancelled = False
         if progress is not None:
 
