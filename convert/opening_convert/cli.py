@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from opening.errors import OpeningError
+from opening.errors import BadInput, exit_code_for
 from opening.gguf_file import inspect_gguf
 from opening.llama_model import default_threads
 
@@ -55,9 +55,9 @@ class _Progress:
 
 def convert(checkpoint: Path, out: Path, out_type: str, *, name: str | None = None, force: bool = False,
             keep_f16: bool = False, threads: int = 2, progress=None) -> Path:
-    """The whole job; raises ConvertError (or FileExistsError for an existing output without force)."""
+    """The whole job; raises ConvertError (BadInput for an existing output without ``force``)."""
     if out.exists() and not force:
-        raise FileExistsError(f"{out} exists; pass --force to overwrite it")
+        raise BadInput(f"{out} exists; pass --force to overwrite it")
     if not out.parent.is_dir():
         raise ConvertError(f"the output folder {out.parent} does not exist")
     probe = out.with_name(f".{out.name}.probe")
@@ -98,23 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), format=f"{PROG}: %(message)s")
     checkpoint, out = Path(args.checkpoint).expanduser(), Path(args.out).expanduser()
     started = time.perf_counter()
-    try:
+
+    def run() -> int:
         convert(checkpoint, out, args.type, name=args.name, force=args.force, keep_f16=args.keep_f16,
                 threads=args.threads, progress=_Progress())
         info = inspect_gguf(out)
-    except FileExistsError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except OpeningError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing was left under {out.name}", file=sys.stderr)
-        return 130
-    print(f"{PROG}: wrote {info.architecture} {info.quantization}, {info.n_params / 1e6:.0f}M parameters,"
-          f" {info.file_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    print(out)
-    return 0
+        print(f"{PROG}: wrote {info.architecture} {info.quantization}, {info.n_params / 1e6:.0f}M parameters,"
+              f" {info.file_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        print(out)
+        return 0
+
+    return exit_code_for(PROG, run)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from . import __version__, cli_models
 from .engine import EngineSettings, SamplingParams
-from .errors import BadInput, OpeningError
+from .errors import BadInput, exit_code_for
 from .gguf_file import inspect_gguf
 from .llama_model import default_threads
 from .memory_fit import estimate
@@ -196,24 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
-    try:
-        if args.command == "generate":
-            return _cmd_generate(args)
-        if args.command == "gui":
-            return _cmd_gui(args)
-        if args.command == "models":
-            return cli_models.run(args)
-        parser.error(f"unknown command {args.command}")
-    except BadInput as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except OpeningError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    return 0
+    commands = {"generate": _cmd_generate, "gui": _cmd_gui, "models": cli_models.run}
+    return exit_code_for(PROG, lambda: commands[args.command](args))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
 
 class OpeningError(Exception):
     """A failure the user can act on; ``str(err)`` is the whole message."""
@@ -17,3 +21,20 @@ class ModelError(OpeningError):
 
 class Cancelled(OpeningError):
     """The user cancelled the work."""
+
+
+def exit_code_for(prog: str, action: Callable[[], int], *, stderr: TextIO | None = None) -> int:
+    """Run a command; print an error as one line and map it to the exit code (2 bad input, 1 other
+    failures, 130 interrupted) — the convention every console script of the project shares."""
+    out = stderr or sys.stderr
+    try:
+        return action()
+    except BadInput as exc:
+        print(f"{prog}: error: {exc}", file=out)
+        return 2
+    except OpeningError as exc:
+        print(f"{prog}: error: {exc}", file=out)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=out)
+        return 130

@@ -3,10 +3,32 @@ that follow the job, and a clean stop when the dialog closes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 
+from ..errors import Cancelled, OpeningError
 from .strings import tr
+
+
+class JobWorker(QObject):
+    """Base of the dialogs' workers: ``finish(work)`` reports the result or the failure as signals."""
+
+    done = Signal(object)
+    failed = Signal(str, bool)  # message, cancelled
+
+    def finish(self, work: Callable[[], object]) -> None:
+        try:
+            result = work()
+        except Cancelled as exc:
+            self.failed.emit(str(exc), True)
+        except OpeningError as exc:
+            self.failed.emit(str(exc), False)
+        except Exception as exc:  # never let a worker exception vanish
+            self.failed.emit(f"{type(exc).__name__}: {exc}", False)
+        else:
+            self.done.emit(result)
 
 
 class BackgroundDialog(QDialog):

@@ -9,24 +9,22 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
     QVBoxLayout, QWidget,
 )
 
-from ..errors import Cancelled, OpeningError
+from ..errors import Cancelled
 from ..model_registry import register
-from .background_dialog import BackgroundDialog
+from .background_dialog import BackgroundDialog, JobWorker
 from .strings import tr
 
 TYPES = ("Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "BF16", "F32")
 
 
-class ConvertWorker(QObject):
+class ConvertWorker(JobWorker):
     progress = Signal(str, float)
-    done = Signal(object)  # Path
-    failed = Signal(str, bool)  # message, cancelled
 
     @Slot(object)
     def run(self, job: tuple[Path, Path, str, threading.Event]) -> None:
@@ -39,22 +37,15 @@ class ConvertWorker(QObject):
                 raise Cancelled("the conversion was cancelled; no file was left")
             self.progress.emit(stage, fraction)
 
-        try:
+        def work() -> Path:
             convert(checkpoint, out, out_type, progress=report)
             if cancel.is_set():
                 out.unlink(missing_ok=True)
                 raise Cancelled("the conversion was cancelled; the quantized file was discarded")
             register(out, "added")
-        except Cancelled as exc:
-            self.failed.emit(str(exc), True)
-        except FileExistsError as exc:
-            self.failed.emit(str(exc), False)
-        except OpeningError as exc:
-            self.failed.emit(str(exc), False)
-        except Exception as exc:  # never let a worker exception vanish
-            self.failed.emit(f"{type(exc).__name__}: {exc}", False)
-        else:
-            self.done.emit(out)
+            return out
+
+        self.finish(work)
 
 
 class ConvertDialog(BackgroundDialog):

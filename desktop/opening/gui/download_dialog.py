@@ -10,17 +10,16 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
     QWidget,
 )
 
 from ..catalog import load_catalog
-from ..errors import Cancelled, OpeningError
 from ..hub_download import DownloadProgress, Downloaded, download
 from ..model_registry import register
-from .background_dialog import BackgroundDialog
+from .background_dialog import BackgroundDialog, JobWorker
 from .strings import tr
 
 
@@ -33,25 +32,18 @@ class DownloadJob:
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
-class DownloadWorker(QObject):
+class DownloadWorker(JobWorker):
     progress = Signal(object)  # DownloadProgress
-    done = Signal(object)  # Downloaded
-    failed = Signal(str, bool)  # message, cancelled
 
     @Slot(object)
     def run(self, job: DownloadJob) -> None:
-        try:
+        def work() -> Downloaded:
             got = download(job.repo_id, job.filename, revision=job.revision, sha256=job.sha256,
                            progress=self.progress.emit, cancel=job.cancel.is_set)
             register(got.path, "downloaded", job.repo_id)
-        except Cancelled as exc:
-            self.failed.emit(str(exc), True)
-        except OpeningError as exc:
-            self.failed.emit(str(exc), False)
-        except Exception as exc:  # never let a worker exception vanish
-            self.failed.emit(f"{type(exc).__name__}: {exc}", False)
-        else:
-            self.done.emit(got)
+            return got
+
+        self.finish(work)
 
 
 def progress_text(p: DownloadProgress) -> str:

@@ -51,7 +51,7 @@ class Loaded:
 class EngineWorker(QObject):
     loadProgress = Signal(float)
     loaded = Signal(object)  # Loaded
-    loadFailed = Signal(str)
+    loadFailed = Signal(object, str)  # path, reason
     stage = Signal(str)  # "generating" / "ranking"
     piece = Signal(int, str)
     finished = Signal(object, float)  # Outcome, seconds
@@ -74,11 +74,11 @@ class EngineWorker(QObject):
         except Cancelled:
             return
         except OpeningError as exc:
-            self.loadFailed.emit(str(exc))
+            self.loadFailed.emit(job.path, str(exc))
             return
         except Exception as exc:  # never let a worker exception vanish
             log.exception("model load crashed")
-            self.loadFailed.emit(f"{type(exc).__name__}: {exc}")
+            self.loadFailed.emit(job.path, f"{type(exc).__name__}: {exc}")
             return
         self.loaded.emit(Loaded(job.path, self._engine.model.name, self._engine.load_ms, note))
 

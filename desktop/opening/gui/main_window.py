@@ -244,8 +244,10 @@ class MainWindow(QMainWindow):
             self.show_status(message)
         self.modelChanged.emit(True)
 
-    @Slot(str)
-    def _on_load_failed(self, reason: str) -> None:
+    @Slot(object, str)
+    def _on_load_failed(self, path: Path, reason: str) -> None:
+        if path != self.model_path:
+            return  # an older load, superseded by the one now under way
         self.model_ready = False
         self.load_job = None
         self.model_bar.set_progress(None)
