@@ -39,6 +39,9 @@ def test_download_completes_with_the_right_sha256_and_growing_progress(hub: Fake
     assert got.path == paths.models_dir() / REPO / NAME
     assert got.path.read_bytes() == data
     assert (got.sha256, got.checked_against) == (sha, "hub")
+    from opening import file_hash
+
+    assert file_hash._load()[file_hash._key(got.path)] == sha  # loading it later will not hash it again
     done = [e.done for e in events]
     assert len(done) >= 3 and done == sorted(done) and done[-1] == SIZE
     assert events[-1].total == SIZE and events[0].resumed_from == 0

@@ -19,7 +19,7 @@ from . import __version__, cli_models
 from .engine import EngineSettings, SamplingParams
 from .errors import BadInput, exit_code_for
 from .gguf_file import inspect_gguf
-from .llama_model import default_threads
+from .llama_model import default_threads, default_use_mmap
 from .memory_fit import estimate
 from .model_resolve import resolve_model
 from .dataset_file import DatasetFile
@@ -161,7 +161,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _warn_if_too_big(path: Path, params: SamplingParams, text: str, settings: EngineSettings) -> None:
     """LM Studio's guardrail: say so before loading a model that will not fit in free memory."""
     info = inspect_gguf(path)
-    fit = estimate(info, params, text_tokens=len(text.encode("utf-8")) // 3 + 1, use_mmap=settings.use_mmap,
+    use_mmap = settings.use_mmap if settings.use_mmap is not None else default_use_mmap(settings.gpu_layers)
+    fit = estimate(info, params, text_tokens=len(text.encode("utf-8")) // 3 + 1, use_mmap=use_mmap,
                    repack=settings.repack)
     log.info("memory: %s", fit.summary())
     if fit.warning():

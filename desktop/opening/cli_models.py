@@ -13,6 +13,7 @@ from .catalog import load_catalog
 from .errors import BadInput, ModelError
 from .gguf_file import GGUFInfo, inspect_gguf
 from .hub_download import DownloadProgress, download
+from .llama_model import default_use_mmap
 from .memory_fit import estimate
 from .model_registry import known_models, register
 from .model_resolve import resolve_model
@@ -79,7 +80,8 @@ def _inspect(path: Path, fmt: str, params: SamplingParams, out: TextIO) -> int:
     params.validate()
     info = inspect_gguf(path)  # refuses broken files with the reason
     settings = Settings.load()
-    fit = estimate(info, params, use_mmap=settings.use_mmap, repack=settings.repack)
+    use_mmap = settings.use_mmap if settings.use_mmap is not None else default_use_mmap(settings.gpu_layers)
+    fit = estimate(info, params, use_mmap=use_mmap, repack=settings.repack)
     summary = describe(info)
     if fmt == "json":
         summary["fit"] = {"needs_bytes": fit.total, "available_bytes": fit.available, "fits": fit.fits,

@@ -48,8 +48,9 @@ _CTX_ROUND = 256
 class EngineSettings:
     threads: int = field(default_factory=default_threads)
     gpu_layers: int = 0
-    use_mmap: bool = True
-    repack: bool = False
+    use_mmap: bool | None = None
+    """None: read on the CPU, map with GPU offload (llama_model.default_use_mmap)."""
+    repack: bool = True
     """llama.cpp's CPU weight repacking (see LlamaModel)."""
     context_limit: int = DEFAULT_CONTEXT_LIMIT
     """Longest prompt + generation one sequence may use (capped by the model's training context)."""

@@ -24,26 +24,40 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cached_sha256(path: Path) -> str:
+def _key(path: Path) -> str:
     path = Path(path).resolve()
     stat = path.stat()
-    key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
-    cache_file = paths.cache_dir() / "sha256.json"
+    return f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def _load() -> dict[str, str]:
+    try:
+        cache = json.loads((paths.cache_dir() / "sha256.json").read_text(encoding="utf-8"))
+        return cache if isinstance(cache, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def remember_sha256(path: Path, value: str) -> None:
+    """Record a hash computed elsewhere (a verified download), so the file is not hashed again."""
+    key = _key(path)
     with _lock:
-        try:
-            cache = json.loads(cache_file.read_text(encoding="utf-8"))
-            if not isinstance(cache, dict):
-                cache = {}
-        except (OSError, ValueError):
-            cache = {}
-        if key in cache:
-            return str(cache[key])
-    value = sha256_file(path)
-    with _lock:
+        cache = _load()
         cache[key] = value
+        cache_file = paths.cache_dir() / "sha256.json"
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(cache_file, json.dumps(cache, indent=1))
         except OSError as exc:  # a read-only user folder must not stop generation
             log.warning("could not cache the model hash in %s: %s", cache_file, exc)
+
+
+def cached_sha256(path: Path) -> str:
+    key = _key(path)
+    with _lock:
+        cached = _load().get(key)
+    if cached is not None:
+        return str(cached)
+    value = sha256_file(Path(path))
+    remember_sha256(path, value)
     return value

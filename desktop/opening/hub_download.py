@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from . import paths
 from .errors import Cancelled, ModelError
-from .file_hash import cached_sha256, sha256_file
+from .file_hash import cached_sha256, remember_sha256, sha256_file
 
 log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -210,6 +210,7 @@ def download(
     checked = _verify(part, sha256, hub_sha, shown_name=filename)
     os.replace(part, final)
     _forget_other_version(part, None)
+    remember_sha256(final, checked.sha256)  # the first run after a download does not hash 4 GB again
     return Downloaded(final, checked.sha256, checked.checked_against)
 
 

@@ -6,7 +6,7 @@ It predicts resident memory (what the OS must find), term by term as llama.cpp u
 * the weights: every tensor's bytes (all resident once generation has touched them, mmap or not) —
   and, when the file is memory-mapped *and* the CPU backend repacks weights into its own buffers (Q4_0,
   Q4_K, IQ4_NL, Q8_0), those tensors twice: the mapped pages stay resident beside the repacked copy
-  (a 7B Q4_K_M: 8.07 GB mapped+repacked vs 5.01 GB otherwise; why repacking is off by default);
+  (a 7B Q4_K_M: 8.07 GB mapped+repacked vs 5.03 GB read+repacked; why reading is the CPU default);
 * two contexts — generation (the prompts + N × max tokens cells, N sequences) and scoring (every
   candidate row + the text) — each with
   - a KV cache of ``cells × Σ_layers (n_embd_k_gqa + n_embd_v_gqa) × 2`` bytes (F16; cleared, so resident),
@@ -114,8 +114,8 @@ def _context_bytes(info: GGUFInfo, cells: int, outputs: int) -> tuple[int, int]:
 
 
 def estimate(
-    info: GGUFInfo, params: SamplingParams | None = None, *, text_tokens: int = 64, use_mmap: bool = True,
-    repack: bool = False,
+    info: GGUFInfo, params: SamplingParams | None = None, *, text_tokens: int = 64, use_mmap: bool = False,
+    repack: bool = True,
 ) -> FitEstimate:
     """The run's resident memory; ``text_tokens`` is the text's length (the CLI and the window count it)."""
     params = params or SamplingParams()

@@ -19,9 +19,10 @@ class Settings:
     default_model: str | None = None
     threads: int | None = None
     gpu_layers: int = 0
-    use_mmap: bool = True
-    repack: bool = False
-    """llama.cpp's CPU weight repacking: off (measured: more memory, slower load and batches; README)."""
+    use_mmap: bool | None = None
+    """None: automatic (read on the CPU, map with GPU offload)."""
+    repack: bool = True
+    """llama.cpp's CPU weight repacking: faster generation steps, slower batches (README "Loading mode")."""
     # the window's state
     params: dict[str, Any] = field(default_factory=dict)
     """The last sampling parameters (SamplingParams field names)."""
@@ -67,7 +68,7 @@ class Settings:
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "default_model": (str, type(None)), "threads": (int, type(None)), "gpu_layers": (int,),
-    "use_mmap": (bool,), "repack": (bool,),
+    "use_mmap": (bool, type(None)), "repack": (bool,),
     "params": (dict,), "dataset_file": (str, type(None)), "dataset_format": (str, type(None)), "auto_save": (bool,),
     "language": (str, type(None)), "window_geometry": (str, type(None)),
 }

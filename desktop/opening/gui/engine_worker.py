@@ -26,8 +26,8 @@ class LoadJob:
     path: Path
     threads: int
     gpu_layers: int
-    use_mmap: bool = True
-    repack: bool = False
+    use_mmap: bool | None = None
+    repack: bool = True
     cancel: threading.Event = field(default_factory=threading.Event)
 
 

@@ -190,7 +190,9 @@ class MainWindow(QMainWindow):
     def _fit_check(self, info: GGUFInfo) -> str:
         """The memory guardrail: a warning (shown with the load result) when the run will not fit."""
         params = SamplingParams(**self.form.params())
-        warning = estimate(info, params, use_mmap=self.settings.use_mmap, repack=self.settings.repack).warning()
+        use_mmap = self.settings.use_mmap if self.settings.use_mmap is not None else bool(
+            self.model_bar.gpu_layers.value() and self.model_bar.gpu_supported)
+        warning = estimate(info, params, use_mmap=use_mmap, repack=self.settings.repack).warning()
         return tr("fit_warning", warning=warning) if warning else ""
 
     def show_download_dialog(self) -> DownloadDialog:
