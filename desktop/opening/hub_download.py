@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import paths
-from .errors import Cancelled, ModelError
+from .errors import Cancelled, ModelError, OpeningError
 from .file_hash import cached_sha256, remember_sha256, sha256_file
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def download(
                          displayed_filename=filename, tqdm_class=_progress_class(meter))
                 fh.flush()
                 os.fsync(fh.fileno())
-    except Cancelled:
+    except OpeningError:  # ours (cancelled, no space, corrupt): already the user's message
         raise
     except Timeout:
         raise ModelError(f"{where} is already being downloaded by another window or command") from None
