@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,10 +139,6 @@ class Weights:
             for name, tensor in state.items():
                 self._where[name] = tensor
 
-    @property
-    def names(self) -> list[str]:
-        return list(self._where)
-
     def has(self, name: str) -> bool:
         return name in self._where
 
@@ -163,6 +158,3 @@ class Weights:
     def close(self) -> None:
         for st in self._files:
             st.close()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._where)

@@ -223,7 +223,7 @@ def remove_quietly(path: Path) -> None:
 
 def disk_reason(exc: OSError, folder: Path | None = None) -> str:
     """A user's words for a write failure (numpy's short writes carry no errno: look at the free space)."""
-    if exc.errno == errno.ENOSPC or (exc.errno is None and folder is not None and _free(folder) < 1 << 20):
+    if exc.errno == errno.ENOSPC or (exc.errno is None and folder is not None and free_bytes(folder) < 1 << 20):
         return "the disk is full"
     if exc.errno == errno.EROFS:
         return "the folder is on a read-only file system"
@@ -232,7 +232,7 @@ def disk_reason(exc: OSError, folder: Path | None = None) -> str:
     return exc.strerror or str(exc)
 
 
-def _free(folder: Path) -> int:
+def free_bytes(folder: Path) -> int:
     try:
         st = os.statvfs(folder)
         return st.f_bavail * st.f_frsize

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from .errors import ConvertError
-from .gguf_export import ProgressFn, _free, disk_reason, remove_quietly
+from .gguf_export import ProgressFn, disk_reason, free_bytes, remove_quietly
 
 # llama.cpp file types and their size relative to F16 (bits per weight / 16), for the progress estimate
 QUANT_TYPES = {"Q8_0": (7, 8.5), "Q6_K": (18, 6.56), "Q5_K_M": (17, 5.69), "Q4_K_M": (15, 4.89)}
@@ -18,7 +18,7 @@ def quantize(src: Path, out: Path, type_name: str, threads: int, progress: Progr
     import llama_cpp.llama_cpp as L
 
     from opening import llama_log
-    from opening.llama_model import _init_backend
+    from opening.llama_model import init_backend
 
     ftype, bits = QUANT_TYPES[type_name]
     temp = out.with_name(f".{out.name}.partial")
@@ -33,7 +33,7 @@ def quantize(src: Path, out: Path, type_name: str, threads: int, progress: Progr
             if progress and temp.exists():
                 progress("quantizing", min(0.99, temp.stat().st_size / expected))
 
-    _init_backend()
+    init_backend()
     llama_log.take_recent_errors()
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -46,7 +46,7 @@ def quantize(src: Path, out: Path, type_name: str, threads: int, progress: Progr
         remove_quietly(temp)
         reasons = [r for r in llama_log.take_recent_errors() if r]
         reason = reasons[-1] if reasons else f"code {rc}"
-        if "No space left" in reason or _free(out.parent) < 1 << 20:
+        if "No space left" in reason or free_bytes(out.parent) < 1 << 20:
             reason = "the disk is full"
         raise ConvertError(f"llama.cpp could not quantize to {type_name}: {reason}; nothing was left under {out.name}")
     try:

@@ -98,10 +98,6 @@ class SafetensorsFile:
         os.lseek(self._fd, offset, os.SEEK_SET)
         return os.read(self._fd, size)
 
-    def get(self, name: str) -> np.ndarray:
-        ref = self.tensors[name]
-        return self.rows(name, 0, ref.shape[0] if ref.shape else 1).reshape(ref.shape)
-
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

@@ -129,15 +129,19 @@ class DatasetFile:
                 " not touching it"
             )
 
-    def replace(self, position: int, record: PairRecord, *, expected: PairRecord | None = None) -> None:
-        """Put ``record`` at ``position``; with ``expected``, only if that pair is still what was saved."""
+    def replace(self, position: int, record: PairRecord, *, expected: PairRecord | None = None) -> int:
+        """Put ``record`` at ``position``; with ``expected``, only if that pair is still what was saved.
+        Returns how many pairs the file holds."""
         items = self._read_items()
         self._item_at(items, position, expected)
         items[position] = record.to_format(self.fmt)
         self._write_items(items)
+        return len(items)
 
-    def remove(self, position: int, *, expected: PairRecord | None = None) -> None:
+    def remove(self, position: int, *, expected: PairRecord | None = None) -> int:
+        """Delete the pair at ``position`` (checked as in :meth:`replace`); returns how many are left."""
         items = self._read_items()
         self._item_at(items, position, expected)
         del items[position]
         self._write_items(items)
+        return len(items)

@@ -25,7 +25,7 @@ ProgressFn = Callable[[float], bool]
 """Called with the fraction loaded (0..1); return False to cancel the load."""
 
 
-def _init_backend() -> None:
+def init_backend() -> None:
     global _backend_ready
     with _backend_lock:
         if not _backend_ready:
@@ -44,7 +44,7 @@ def default_threads() -> int:
 
 
 def gpu_offload_supported() -> bool:
-    _init_backend()
+    init_backend()
     return bool(L.llama_supports_gpu_offload())
 
 
@@ -72,7 +72,7 @@ class LlamaModel:
     ) -> None:
         self.path = Path(path)
         self.info: GGUFInfo = inspect_gguf(self.path)
-        _init_backend()
+        init_backend()
         params = L.llama_model_default_params()
         params.n_gpu_layers = gpu_layers if gpu_layers >= 0 else 2**31 - 1
         self.use_mmap = default_use_mmap(gpu_layers) if use_mmap is None else use_mmap

@@ -132,36 +132,38 @@ def estimate(
     return FitEstimate(weights, kv_gen + kv_score, compute_gen + compute_score, process_rss(), available_memory())
 
 
-def process_rss() -> int:
-    """This process's resident memory now (0 where it cannot be read)."""
+def _status_bytes(field: str) -> int | None:
+    """A ``Vm…`` line of /proc/self/status in bytes (None off Linux)."""
     try:
-        with open("/proc/self/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
         pass
+    return None
+
+
+def _max_rss() -> int:
     try:
         import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
-    except (ImportError, OSError):
+    except ImportError:  # Windows
         return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def process_rss() -> int:
+    """This process's resident memory now (elsewhere than Linux: its peak so far)."""
+    now = _status_bytes("VmRSS")
+    return now if now is not None else _max_rss()
 
 
 def peak_rss() -> int:
     """This process's peak resident memory. Linux: VmHWM (ru_maxrss survives exec, so a child started
     from a big parent would report the parent's size); elsewhere ru_maxrss."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
+    peak = _status_bytes("VmHWM")
+    return peak if peak is not None else _max_rss()
 
 
 def available_memory() -> int | None:

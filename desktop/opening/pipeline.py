@@ -59,10 +59,6 @@ class Outcome:
     """One record per candidate (by index), rejected ones included: the user may still pick one."""
 
     @property
-    def cancelled(self) -> bool:
-        return self.ranking is None
-
-    @property
     def chosen(self) -> int | None:
         return None if self.ranking is None else self.ranking.chosen
 

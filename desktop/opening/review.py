@@ -72,18 +72,21 @@ class SavedPair:
         _check_savable(record)
         return cls(dataset, dataset.append(record), record)
 
-    def update(self, record: PairRecord) -> None:
-        """Make the saved pair ``record`` (no-op when nothing changed)."""
+    def update(self, record: PairRecord) -> int | None:
+        """Make the saved pair ``record``; returns the file's pair count (None: nothing changed)."""
         _check_savable(record)
         if record.to_format(self.dataset.fmt) == self.record.to_format(self.dataset.fmt):
-            return
-        self.dataset.replace(self.position, record, expected=self.record)
+            return None
+        count = self.dataset.replace(self.position, record, expected=self.record)
         self.record = record
         log.info("updated pair %d in %s", self.position + 1, self.dataset.path)
+        return count
 
-    def undo(self) -> None:
-        self.dataset.remove(self.position, expected=self.record)
+    def undo(self) -> int:
+        """Remove the saved pair; returns how many pairs the file still holds."""
+        count = self.dataset.remove(self.position, expected=self.record)
         log.info("removed pair %d from %s", self.position + 1, self.dataset.path)
+        return count
 
 
 def _check_savable(record: PairRecord) -> None:

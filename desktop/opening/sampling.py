@@ -1,4 +1,4 @@
-"""The sampling parameters of one request (no llama.cpp import: the window reads them at start-up)."""
+"""The sampling parameters of one request (no llama.cpp import: the fit estimate and `opening models` use them)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from .. import __version__
 
-log = logging.getLogger(__name__)
 
 
 def _ensure_streams() -> None:
@@ -50,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("OpenING")
     settings = Settings.load()
     strings.set_language(args.language or settings.language or strings.system_language(QLocale.system().name()))
-    window = MainWindow(settings, gpu_supported=_gpu_supported(), seed=args.seed)
+    window = MainWindow(settings, seed=args.seed)
     if not settings.window_geometry:
         window.resize(1200, 760)
     app.aboutToQuit.connect(window.close)  # saves settings and stops the engine thread
@@ -59,19 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the first event-loop turn after show(): the window has been exposed and painted
         QTimer.singleShot(0, lambda: (print(f"shown {time.time():.6f} {time.time() - launched:.6f}", flush=True),
                                       window.close()))
-    elif args.model:
-        QTimer.singleShot(0, lambda: window.open_model(args.model, remember=False))
     else:
-        QTimer.singleShot(0, window.start)
+        QTimer.singleShot(0, lambda: window.start(args.model))
     return app.exec()
 
-
-def _gpu_supported() -> bool:
-    """Ask llama.cpp (cheap: no model is loaded)."""
-    from ..llama_model import gpu_offload_supported
-
-    try:
-        return gpu_offload_supported()
-    except Exception as exc:  # a broken llama.cpp install must not stop the window from opening
-        log.warning("could not ask llama.cpp about GPU support: %s", exc)
-        return False

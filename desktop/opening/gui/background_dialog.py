@@ -36,6 +36,7 @@ class BackgroundDialog(QDialog):
     """On the GUI thread: the job ended (done, failed or cancelled)."""
     _start = Signal(object)
 
+    # set by each dialog, with its slots _on_progress(...), _on_done(result) and cancel()
     start_button: QPushButton
     cancel_button: QPushButton
     status: QLabel
@@ -60,15 +61,6 @@ class BackgroundDialog(QDialog):
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self._start.emit(job)
-
-    def _on_progress(self, *args: object) -> None:
-        raise NotImplementedError
-
-    def _on_done(self, result: object) -> None:
-        raise NotImplementedError
-
-    def cancel(self) -> None:
-        raise NotImplementedError
 
     @Slot(str, bool)
     def _on_failed(self, message: str, cancelled: bool) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from ..engine import EngineSettings
 from ..errors import BadInput, Cancelled, OpeningError
 from ..request import Request
 
@@ -24,10 +25,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class LoadJob:
     path: Path
-    threads: int
-    gpu_layers: int
-    use_mmap: bool | None = None
-    repack: bool = True
+    settings: EngineSettings
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
@@ -63,14 +61,11 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def load(self, job: LoadJob) -> None:
-        from ..engine import EngineSettings  # llama.cpp is imported here, off the GUI thread
         from ..pipeline import open_engine
 
         self.close()
-        settings = EngineSettings(threads=job.threads, gpu_layers=job.gpu_layers, use_mmap=job.use_mmap,
-                                  repack=job.repack)
         try:
-            self._engine, note = open_engine(job.path, settings, progress=lambda f: self._progress(job, f))
+            self._engine, note = open_engine(job.path, job.settings, progress=lambda f: self._progress(job, f))
         except Cancelled:
             return
         except OpeningError as exc:

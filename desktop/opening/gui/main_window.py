@@ -19,10 +19,10 @@ from .. import paths
 from ..dataset_file import DatasetFile
 from ..errors import OpeningError
 from ..gguf_file import GGUFInfo, inspect_gguf
-from ..llama_model import default_threads
+from ..llama_model import default_threads, gpu_offload_supported
 from ..memory_fit import estimate
 from ..model_resolve import resolve_model
-from ..pipeline import Outcome
+from ..pipeline import Outcome, engine_settings
 from ..request import Request, check_text
 from ..review import Review, SavedPair
 from ..sampling import SamplingParams
@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
     modelChanged = Signal(bool)
     """Emitted on the GUI thread when a model load ends (True: loaded)."""
 
-    def __init__(self, settings: Settings, *, gpu_supported: bool = False, seed: int | None = None) -> None:
+    def __init__(self, settings: Settings, *, seed: int | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.seed = seed
@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.review: Review | None = None
         self.saved: SavedPair | None = None
 
-        self.model_bar = ModelBar(gpu_supported)
+        self.model_bar = ModelBar()
         self.form = FormPanel()
         self.results = ResultsPanel()
         splitter = QSplitter()
@@ -154,8 +154,13 @@ class MainWindow(QMainWindow):
             except ValueError:
                 log.warning("ignoring a bad saved window geometry")
 
-    def start(self) -> None:
-        """Find the model the way the CLI does and start loading it (the window is already shown)."""
+    def start(self, model: str | None = None) -> None:
+        """Once the window is shown: ask llama.cpp about GPU support, then load ``model`` or the one the
+        CLI would pick."""
+        self.model_bar.set_gpu_supported(_gpu_supported())
+        if model:
+            self.open_model(model, remember=False)
+            return
         try:
             resolved = resolve_model(None, self.settings)
         except OpeningError as exc:
@@ -182,8 +187,9 @@ class MainWindow(QMainWindow):
         self.model_bar.show_text(tr("loading_model", name=info.name), str(path))
         self.model_bar.set_progress(0.0)
         self._model_text = describe_model(info)
-        self.load_job = LoadJob(path, self.model_bar.threads.value(), self.model_bar.gpu_layers.value(),
-                                self.settings.use_mmap, self.settings.repack)
+        settings = engine_settings(self.settings, threads=self.model_bar.threads.value(),
+                                   gpu_layers=self.model_bar.gpu_layers.value())
+        self.load_job = LoadJob(path, settings)
         self.engine.load(self.load_job)
         return True
 
@@ -396,7 +402,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return
         self.results.set_saved(True)
-        self._say_saved("status_saved")
+        self._say("status_saved", self.saved, self.saved.position + 1)  # appended last
 
     def _update_saved(self) -> None:
         assert self.saved is not None and self.review is not None
@@ -404,37 +410,28 @@ class MainWindow(QMainWindow):
         if record is None:
             return
         try:
-            self.saved.update(record)
+            count = self.saved.update(record)
         except OpeningError as exc:
             self.show_error(str(exc))
             return
-        self._say_saved("status_updated")
+        if count is not None:
+            self._say("status_updated", self.saved, count)
 
     @Slot()
     def undo(self) -> None:
         if self.saved is None:
             return
         try:
-            self.saved.undo()
+            count = self.saved.undo()
         except OpeningError as exc:
             self.show_error(str(exc))
             return
         saved, self.saved = self.saved, None
         self.results.set_saved(False)
-        self.show_status(tr("status_undone", n=saved.position + 1, path=saved.dataset.path,
-                            count=self._count(saved.dataset)))
+        self._say("status_undone", saved, count)
 
-    def _say_saved(self, key: str) -> None:
-        assert self.saved is not None
-        self.show_status(tr(key, n=self.saved.position + 1, path=self.saved.dataset.path,
-                            count=self._count(self.saved.dataset)))
-
-    @staticmethod
-    def _count(dataset: DatasetFile) -> int | str:
-        try:
-            return dataset.count()
-        except OpeningError:
-            return "?"
+    def _say(self, key: str, saved: SavedPair, count: int) -> None:
+        self.show_status(tr(key, n=saved.position + 1, path=saved.dataset.path, count=count))
 
     @Slot()
     def copy_json(self) -> None:
@@ -499,6 +496,14 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.engine.stop()
         super().closeEvent(event)
+
+
+def _gpu_supported() -> bool:
+    try:
+        return gpu_offload_supported()
+    except Exception as exc:  # a broken llama.cpp install must not stop the window from working
+        log.warning("could not ask llama.cpp about GPU support: %s", exc)
+        return False
 
 
 def default_dataset() -> Path:

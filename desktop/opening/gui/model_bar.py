@@ -28,7 +28,7 @@ class ModelBar(QWidget):
     openRequested = Signal()
     optionsChanged = Signal()
 
-    def __init__(self, gpu_supported: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.caption = QLabel()
         self.label = QLabel()
@@ -52,8 +52,8 @@ class ModelBar(QWidget):
         self.gpu_layers.setObjectName("gpuLayers")
         self.gpu_layers.setRange(-1, 999)
         self.gpu_layers.setSpecialValueText("all")
-        self.gpu_supported = gpu_supported
-        self.gpu_layers.setEnabled(gpu_supported)
+        self.gpu_supported = False
+        self.gpu_layers.setEnabled(False)  # until set_gpu_supported: asking llama.cpp waits for the window
         for spin in (self.threads, self.gpu_layers):
             spin.setKeyboardTracking(False)
             spin.valueChanged.connect(self.optionsChanged)
@@ -78,6 +78,11 @@ class ModelBar(QWidget):
         self.gpu_label.setText(tr("gpu_layers"))
         if not self.gpu_supported:
             self.gpu_layers.setToolTip(tr("gpu_off_tip"))
+
+    def set_gpu_supported(self, supported: bool) -> None:
+        self.gpu_supported = supported
+        self.gpu_layers.setEnabled(supported)
+        self.gpu_layers.setToolTip("" if supported else tr("gpu_off_tip"))
 
     def show_text(self, text: str, tooltip: str = "") -> None:
         self.label.setText(text)
