@@ -14,7 +14,7 @@ from conftest import HAPPY, XIAOMA
 from opening.engine import Candidate, Engine, EngineSettings, GenerationResult
 from opening.llama_model import LlamaModel
 from opening.ranking import rank, scoring_prompt
-from opening.scoring import make_row, mean_nll
+from opening.scoring import decode_plan, make_row, mean_nll
 
 INSTRUCTIONS = [
     "Write one word that describes joy.",
@@ -73,6 +73,58 @@ def test_batched_scores_equal_one_at_a_time_and_reference(f32_engine: Engine, fa
     assert np.abs(batched - reference).max() <= 5e-3, (batched, reference)
     # the scores separate instructions: not all equal
     assert batched.max() - batched.min() > 0.1
+
+
+# the seed's "happy" candidates: one task definition, five different inputs (as the fine-tuned model writes them)
+SNI_DEFINITION = (
+    "In this task, you're given a context, a sentence, and a character. The sentence describes an action or job"
+    " of the given character. Your task is to return one of the emotions which are expressed by the Character."
+)
+SNI_INPUTS = [
+    "Context: Mary was a new mother. Sentence: She was very happy. Character: Mary.",
+    "Context: I was happy to see my old friend. Sentence: We hadn't met in years. Character: I (myself)",
+    "Context: I had a great day with my friends. Sentence: We had a picnic. Character: I (myself)",
+    "Context: I had a rough day at work. Sentence: I was really mad. Character: I (myself)",
+]
+
+
+def test_shared_prefixes_are_decoded_once() -> None:
+    from opening.scoring import ScoreRow
+
+    rows = [ScoreRow((1, 5, 6), (7, 8)), ScoreRow((1, 5, 6), (9, 8)), ScoreRow((1, 5), (6, 7, 3)), ScoreRow((1,), (4,))]
+    plan = decode_plan(rows)
+    seqs = [r.prompt + r.target for r in rows]
+    distinct_prefixes = {s[: j + 1] for s in seqs for j in range(len(s))}
+    assert len(plan) == len(distinct_prefixes) == 9
+    # every target token is predicted exactly once per row, from the position before it
+    for r, row in enumerate(rows):
+        predicted = [(p.pos + 1, nxt) for p in plan for (rr, nxt) in p.predicts if rr == r]
+        assert predicted == [(len(row.prompt) + i, t) for i, t in enumerate(row.target)]
+    # a token carries exactly the rows that share the prefix ending in it, and every row's positions run 0, 1, 2...
+    for p in plan:
+        prefix = seqs[p.rows[0]][: p.pos + 1]
+        assert prefix[-1] == p.token
+        assert set(p.rows) == {r for r, s in enumerate(seqs) if s[: p.pos + 1] == prefix}
+    for r, s in enumerate(seqs):
+        assert [p.token for p in plan if r in p.rows] == list(s)
+
+
+@pytest.mark.parametrize("output", [HAPPY, XIAOMA])
+def test_candidates_sharing_a_definition_score_as_one_at_a_time(f32_engine: Engine, output: str) -> None:
+    from opening.ranking import baseline_row
+
+    rows = [make_row(f32_engine, scoring_prompt(f32_engine, "opening", SNI_DEFINITION, i), output) for i in SNI_INPUTS]
+    rows.append(baseline_row(f32_engine, output))
+    plan = decode_plan(rows)
+    total = sum(len(r.prompt) + len(r.target) for r in rows)
+    definition = len(f32_engine.model.tokenize(SNI_DEFINITION, add_special=False, parse_special=False))
+    # the preamble and the definition are decoded once, not four times
+    assert total - len(plan) >= 3 * definition
+    batched = np.array(mean_nll(f32_engine, rows))
+    single = np.array([mean_nll(f32_engine, [row])[0] for row in rows])
+    assert np.all(np.isfinite(batched))
+    assert np.abs(batched - single).max() <= 5e-3, (batched, single)
+    assert batched[:-1].max() - batched[:-1].min() > 1e-3  # the different inputs still score differently
 
 
 def test_scored_target_is_the_users_text_plus_eos(engine: Engine) -> None:

@@ -42,6 +42,9 @@ CancelFn = Callable[[], bool]
 DEFAULT_CONTEXT_LIMIT = 8192
 _N_BATCH = 512
 _CTX_ROUND = 256
+MAX_BATCH_SEQ_IDS = MAX_CANDIDATES + 1
+"""Sequence ids one batch token may carry: scoring decodes a shared prefix once for every candidate
+and the baseline."""
 
 
 @dataclass
@@ -110,7 +113,7 @@ class LlamaContext:
         self.n_ctx, self.n_seq, self.threads = n_ctx, n_seq, threads
         self.n_batch = _N_BATCH
         self.memory = L.llama_get_memory(ctx)
-        self.batch = L.llama_batch_init(max(_N_BATCH, MAX_CANDIDATES), 0, 1)
+        self.batch = L.llama_batch_init(max(_N_BATCH, MAX_CANDIDATES), 0, MAX_BATCH_SEQ_IDS)
         self._abort_flag: CancelFn | None = None
         self._abort_cb = L.ggml_abort_callback(self._on_abort)
 

@@ -1,8 +1,9 @@
 """Teacher-forced scoring: mean NLL per token of a target given a prompt, many rows in one batch.
 
-Rows are packed into the same batch with distinct sequence ids; logits are requested only at the
-positions whose next token belongs to a target, and the log-softmax is taken in numpy over all of
-them at once. Rows longer than one batch continue in the next decode (the KV cache keeps them).
+Rows are packed into the same batch with distinct sequence ids, and the tokens they share (as a
+prefix) are decoded once for all of them; logits are requested only at the positions whose next
+token belongs to a target, and the log-softmax is taken in numpy over all of them at once. Rows
+longer than one batch continue in the next decode (the KV cache keeps them).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import llama_cpp.llama_cpp as L
 import numpy as np
 
-from .engine import CancelFn, Engine, LlamaContext
+from .engine import MAX_BATCH_SEQ_IDS, CancelFn, Engine, LlamaContext
 from .errors import BadInput, Cancelled, ModelError
 from .templates import tokenize_parts
 
@@ -24,6 +25,9 @@ LOGITS_BUDGET = 32 * 1024 * 1024
 """Floats of logits one decode may return (128 MB); a big vocabulary gets fewer scored positions per decode."""
 
 Parts = list[tuple[str, bool]]
+
+MAX_ROWS = MAX_BATCH_SEQ_IDS
+"""Rows one pass can score (every candidate plus the baseline)."""
 
 
 @dataclass(frozen=True)
@@ -52,88 +56,105 @@ def make_row(engine: Engine, prompt_parts: Parts, target_text: str, *, add_eos: 
     return ScoreRow(tuple(full_ids[:k]), tuple(target))
 
 
-def _shared_prefix(rows: list[ScoreRow]) -> tuple[int, list[int]]:
-    """The prefix that the templated rows share, and which rows those are.
+@dataclass(frozen=True)
+class PlanToken:
+    """One token decoded once for every row in ``rows`` (they agree up to and including it)."""
 
-    Rows whose prompt is a single token (the no-instruction baseline) are left out of the group; the
-    prefix stops short of every member's last prompt token, which needs logits.
-    """
-    group = [r for r, row in enumerate(rows) if len(row.prompt) > 1]
-    if len(group) < 2:
-        return 0, []
-    first = rows[group[0]].prompt
-    n = min(len(rows[r].prompt) for r in group) - 1
-    for r in group[1:]:
-        k = 0
-        while k < n and rows[r].prompt[k] == first[k]:
-            k += 1
-        n = k
-    return n, group if n > 0 else []
+    pos: int
+    token: int
+    rows: tuple[int, ...]
+    predicts: tuple[tuple[int, int], ...]
+    """(row, next target token) for each row whose next token is scored from this position's logits."""
+
+
+def decode_plan(rows: list[ScoreRow]) -> list[PlanToken]:
+    """The rows' tokens as a prefix tree, depth first: a prefix that several rows share (the scoring
+    template's preamble, and the opening words candidates often have in common, e.g. a task
+    definition followed by different inputs) is decoded once, as one batch token carrying all their
+    sequence ids. Depth-first order keeps llama.cpp's batch rules: a shared token comes before the
+    tokens of every row under it, and each row's positions stay consecutive."""
+    seqs = [row.prompt + row.target for row in rows]
+    first_scored = [len(row.prompt) - 1 for row in rows]
+    plan: list[PlanToken] = []
+    stack: list[tuple[tuple[int, ...], int]] = [(tuple(range(len(rows))), 0)]
+    while stack:
+        members, j = stack.pop()
+        while True:
+            live = [m for m in members if j < len(seqs[m])]
+            if not live:
+                break
+            branches: dict[int, list[int]] = {}
+            for m in live:
+                branches.setdefault(seqs[m][j], []).append(m)
+            if len(branches) > 1:
+                # the first branch is decoded first: push in reverse
+                stack.extend((tuple(group), j) for group in reversed(branches.values()))
+                break
+            predicts = tuple(
+                (m, seqs[m][j + 1]) for m in live if first_scored[m] <= j < len(seqs[m]) - 1
+            )
+            plan.append(PlanToken(j, seqs[live[0]][j], tuple(live), predicts))
+            members = tuple(live)
+            j += 1
+    return plan
 
 
 def mean_nll(engine: Engine, rows: list[ScoreRow], *, cancel: CancelFn | None = None) -> list[float]:
     """Mean negative log-likelihood per target token of each row (natural log).
 
-    The prefix all rows share (the scoring template's preamble) is decoded once and its cache copied
-    to every row's sequence, as the engine does for candidate prompts. ``cancel`` is polled between
-    batches and inside each decode (a big batch of a 7B model takes seconds); it raises :class:`Cancelled`.
+    All rows go through one plan (:func:`decode_plan`): the tokens they share are decoded once. ``cancel``
+    is polled between batches and inside each decode (a big batch of a 7B model takes seconds); it
+    raises :class:`Cancelled`.
     """
     if not rows:
         return []
+    if len(rows) > MAX_ROWS:
+        raise BadInput(f"{len(rows)} rows to score; at most {MAX_ROWS} fit in one pass")
     longest = max(len(r.prompt) + len(r.target) for r in rows)
     if longest > engine.context_limit:
         raise BadInput(f"a scoring row takes {longest} tokens; the context holds {engine.context_limit}")
-    shared, group = _shared_prefix(rows)
-    members = set(group)
-    total = shared + sum(len(r.prompt) + len(r.target) - (shared if i in members else 0) for i, r in enumerate(rows))
-    ctx = engine.context(total + 1, len(rows), exact=True)
+    plan = decode_plan(rows)
+    ctx = engine.context(len(plan) + 1, len(rows), exact=True)
     L.llama_memory_clear(ctx.memory, True)
-    # (sequence, position, token, target id predicted from this position or -1)
-    lead = group[0] if group else 0
-    prefix = [(lead, j, tok, -1) for j, tok in enumerate(rows[lead].prompt[:shared])]
-    rest: list[tuple[int, int, int, int]] = []
-    for r, row in enumerate(rows):
-        tokens = row.prompt + row.target
-        start = len(row.prompt) - 1
-        for j in range(shared if r in members else 0, len(tokens)):
-            rest.append((r, j, tokens[j], tokens[j + 1] if start <= j < len(tokens) - 1 else -1))
     sums = np.zeros(len(rows))
     counts = np.zeros(len(rows), dtype=np.int64)
     ctx.set_abort(cancel)
     try:
-        _decode_and_score(engine, ctx, prefix, sums, counts, cancel)
-        for r in group[1:]:
-            L.llama_memory_seq_cp(ctx.memory, lead, r, -1, -1)
-        _decode_and_score(engine, ctx, rest, sums, counts, cancel)
+        _decode_and_score(engine, ctx, plan, sums, counts, cancel)
     finally:
         ctx.set_abort(None)
     return [float(s / c) if c else float("nan") for s, c in zip(sums, counts)]
 
 
 def _decode_and_score(
-    engine: Engine, ctx: LlamaContext, items: list[tuple[int, int, int, int]], sums: np.ndarray, counts: np.ndarray,
+    engine: Engine, ctx: LlamaContext, plan: list[PlanToken], sums: np.ndarray, counts: np.ndarray,
     cancel: CancelFn | None = None,
 ) -> None:
-    """Decode ``items`` in as few batches as the batch size and the logits budget allow; add each
-    wanted position's NLL to its row."""
+    """Decode ``plan`` in as few batches as the batch size and the logits budget allow; add each
+    scored position's NLL to its rows."""
     n_vocab = engine.model.n_vocab
     batch = ctx.batch
     max_outputs = max(8, LOGITS_BUDGET // n_vocab)
     begin = 0
-    while begin < len(items):
+    while begin < len(plan):
+        out_of: list[int] = []  # for each (row, target) pair: which output row of the logits
         wanted_rows: list[int] = []
         wanted_ids: list[int] = []
-        k = 0
-        while begin + k < len(items) and k < ctx.n_batch and len(wanted_ids) < max_outputs:
-            r, j, tok, nxt = items[begin + k]
-            batch.token[k] = tok
-            batch.pos[k] = j
-            batch.n_seq_id[k] = 1
-            batch.seq_id[k][0] = r
-            batch.logits[k] = nxt >= 0
-            if nxt >= 0:
-                wanted_rows.append(r)
-                wanted_ids.append(nxt)
+        k = n_out = 0
+        while begin + k < len(plan) and k < ctx.n_batch and n_out < max_outputs:
+            item = plan[begin + k]
+            batch.token[k] = item.token
+            batch.pos[k] = item.pos
+            batch.n_seq_id[k] = len(item.rows)
+            for s, r in enumerate(item.rows):
+                batch.seq_id[k][s] = r
+            batch.logits[k] = bool(item.predicts)
+            if item.predicts:
+                for r, nxt in item.predicts:
+                    out_of.append(n_out)
+                    wanted_rows.append(r)
+                    wanted_ids.append(nxt)
+                n_out += 1
             k += 1
         begin += k
         rc = ctx.decode(k)
@@ -141,14 +162,14 @@ def _decode_and_score(
             raise Cancelled("scoring was cancelled")
         if rc != 0:
             raise ModelError(f"llama.cpp failed to decode while scoring (code {rc})")
-        if not wanted_ids:
+        if not n_out:
             continue
         ptr = L.llama_get_logits(ctx.ptr)
-        logits = np.ctypeslib.as_array(
-            ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(len(wanted_ids), n_vocab)
-        )
+        logits = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(n_out, n_vocab))
         peak = logits.max(axis=1)
-        lse = peak.astype(np.float64) + np.log(np.exp(logits - peak[:, None]).sum(axis=1, dtype=np.float64))
-        nll = lse - logits[np.arange(len(wanted_ids)), wanted_ids]
+        shifted = np.subtract(logits, peak[:, None])  # one temporary, exponentiated in place
+        np.exp(shifted, out=shifted)
+        lse = peak.astype(np.float64) + np.log(shifted.sum(axis=1).astype(np.float64))
+        nll = lse[out_of] - logits[out_of, wanted_ids]
         np.add.at(sums, wanted_rows, nll)
         np.add.at(counts, wanted_rows, 1)
