@@ -54,6 +54,34 @@ def test_text_mode_and_chinese_from_stdin() -> None:
     assert XIAOMA in out
 
 
+def test_progress_line_on_a_terminal_only() -> None:
+    """stderr on a real pseudo-terminal gets the progress line (generation, then scoring to 100%);
+    redirected stderr (every other test here) gets none of it."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opening", "generate", "-n", "3", "--max-tokens", "32", "--seed", "1", HAPPY],
+        stdout=subprocess.PIPE, stderr=slave, env=os.environ.copy(),
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=300)
+    os.close(master)
+    stderr = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0, stderr
+    assert "scoring… 0%" in stderr and "scoring… 100%" in stderr, stderr
+    assert "scoring…" not in run("generate", "-n", "2", "--max-tokens", "16", "--seed", "1", HAPPY).stderr.decode()
+
+
 def test_opening_model_environment_variable_is_used(smol_path: Path, tmp_path: Path) -> None:
     proc = run("generate", "--format", "json", "-n", "1", "--max-tokens", "4", HAPPY,
                env={"OPENING_MODEL": str(tmp_path / "missing.gguf")})

@@ -109,10 +109,17 @@ def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
     label = window.findChild(QLabel, "modelLabel").text()
     assert "135M params" in label and "Q4_1" in label and "llama" in label, label
     set_params(window, n=3, max_tokens=128)
+    statuses: list[str] = []
+    show_status = window.show_status
+    window.show_status = lambda text: (statuses.append(text), show_status(text))
     with Heartbeat() as beat:
         submit_and_wait(qtbot, window, HAPPY)
     print(f"longest GUI heartbeat gap during the run: {beat.longest_ms} ms")
     assert beat.longest_ms < 1000
+    # the status line followed the stages: generating, then scoring from 0% up to 100%, then done
+    assert "Generating 3 candidates" in statuses[0], statuses
+    scoring = [float(m.group(1)) for t in statuses if (m := re.fullmatch(r"Scoring candidates… (\d+)%", t))]
+    assert scoring[0] == 0 and scoring[-1] == 100 and scoring == sorted(scoring), statuses
 
     listing = window.findChild(QListWidget, "candidateList")
     assert listing.count() == 3

@@ -186,3 +186,12 @@ def test_scoring_can_be_cancelled(engine) -> None:
         mean_nll(engine, rows, cancel=cancel)
     assert calls
     assert len(mean_nll(engine, rows)) == 4  # the context still works afterwards
+
+
+def test_scoring_reports_progress_batch_by_batch(engine) -> None:
+    rows = [make_row(engine, [(f"Instruction {i}: say something.\n\n", False)], "happy " * 500) for i in range(3)]
+    assert len(decode_plan(rows)) > 2 * 512  # more than two batches
+    fractions: list[float] = []
+    mean_nll(engine, rows, progress=fractions.append)
+    assert len(fractions) >= 3
+    assert fractions == sorted(set(fractions)) and 0 < fractions[0] < 1 and fractions[-1] == 1.0

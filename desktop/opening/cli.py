@@ -89,7 +89,8 @@ def _configure_logging(verbose: int) -> None:
 
 
 class _Progress:
-    """A one-line token counter on stderr while generating (only when stderr is a terminal)."""
+    """A one-line progress line on stderr (only when stderr is a terminal): pieces generated, then
+    how much of the scoring pass is done."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -104,6 +105,13 @@ class _Progress:
                 if self.pieces % 8 == 0:
                     self.stream.write(f"\rgenerating… {self.pieces} pieces")
                     self.stream.flush()
+
+    def stage(self, stage: str, fraction: float) -> None:
+        if self.enabled and stage == "ranking":
+            with self._lock:
+                self.pieces += 1
+                self.stream.write(f"\r\033[Kscoring… {100 * fraction:.0f}%")
+                self.stream.flush()
 
     def done(self) -> None:
         if self.enabled and self.pieces:
@@ -139,7 +147,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if note:
         print(f"{PROG}: warning: {note}", file=sys.stderr)
     with engine:
-        outcome = run_request(engine, request, source=args.file or "argument", on_piece=progress.piece)
+        outcome = run_request(
+            engine, request, source=args.file or "argument", on_piece=progress.piece, on_stage=progress.stage
+        )
         progress.done()
     assert outcome.ranking is not None  # the CLI never cancels; Ctrl-C raises KeyboardInterrupt
     ranking, report, record = outcome.ranking, outcome.report, outcome.chosen_record

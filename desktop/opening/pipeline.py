@@ -20,7 +20,8 @@ from .request import Request, generate_candidates
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-StageFn = Callable[[str], None]
+StageFn = Callable[[str, float], None]
+"""(stage, fraction of it done): ("generating", 0.0), then ("ranking", 0.0 … 1.0) as scoring goes."""
 """Told ``"generating"`` then ``"ranking"``."""
 
 
@@ -77,14 +78,17 @@ def run_request(
     on_stage: StageFn | None = None,
 ) -> Outcome:
     if on_stage:
-        on_stage("generating")
+        on_stage("generating", 0.0)
     result = generate_candidates(engine, request, on_piece=on_piece, cancel=cancel)
     if result.cancelled:
         return Outcome(request, result, None)
     if on_stage:
-        on_stage("ranking")
+        on_stage("ranking", 0.0)
     try:
-        ranking = rank(engine, request.text, result, cancel=cancel)
+        ranking = rank(
+            engine, request.text, result, cancel=cancel,
+            progress=(lambda fraction: on_stage("ranking", fraction)) if on_stage else None,
+        )
     except Cancelled:
         result.cancelled = True
         return Outcome(request, result, None)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .candidate_clean import clean_candidate
 from .candidate_filter import filter_candidates
 from .engine import CancelFn, Engine, GenerationResult
-from .scoring import Parts, ScoreRow, make_row, mean_nll
+from .scoring import FractionFn, Parts, ScoreRow, make_row, mean_nll
 from .templates import chat_parts, prompt_pieces
 
 ALPACA = (
@@ -102,8 +102,12 @@ def baseline_row(engine: Engine, output: str) -> ScoreRow:
     return ScoreRow((start,), tuple(target))
 
 
-def rank(engine: Engine, output: str, result: GenerationResult, *, cancel: CancelFn | None = None) -> Ranking:
-    """Clean, filter, score and choose; ``cancel`` raises :class:`~opening.errors.Cancelled`."""
+def rank(
+    engine: Engine, output: str, result: GenerationResult, *, cancel: CancelFn | None = None,
+    progress: FractionFn | None = None,
+) -> Ranking:
+    """Clean, filter, score and choose; ``cancel`` raises :class:`~opening.errors.Cancelled`;
+    ``progress`` gets the fraction of the scoring pass done."""
     t0 = time.perf_counter()
     cleaned = [clean_candidate(c.text) for c in result.candidates]
     verdicts = filter_candidates(
@@ -121,7 +125,7 @@ def rank(engine: Engine, output: str, result: GenerationResult, *, cancel: Cance
     rows = [make_row(engine, scoring_prompt(engine, c.family, c.instruction, c.input), output) for c in to_score]
     if to_score:
         rows.append(baseline_row(engine, output))
-    nlls = mean_nll(engine, rows, cancel=cancel)
+    nlls = mean_nll(engine, rows, cancel=cancel, progress=progress)
     baseline = nlls[-1] if to_score else None
     for cand, nll in zip(to_score, nlls):
         cand.nll = nll

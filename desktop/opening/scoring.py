@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import llama_cpp.llama_cpp as L
@@ -25,6 +26,7 @@ LOGITS_BUDGET = 32 * 1024 * 1024
 """Floats of logits one decode may return (128 MB); a big vocabulary gets fewer scored positions per decode."""
 
 Parts = list[tuple[str, bool]]
+FractionFn = Callable[[float], None]
 
 MAX_ROWS = MAX_BATCH_SEQ_IDS
 """Rows one pass can score (every candidate plus the baseline)."""
@@ -99,12 +101,14 @@ def decode_plan(rows: list[ScoreRow]) -> list[PlanToken]:
     return plan
 
 
-def mean_nll(engine: Engine, rows: list[ScoreRow], *, cancel: CancelFn | None = None) -> list[float]:
+def mean_nll(
+    engine: Engine, rows: list[ScoreRow], *, cancel: CancelFn | None = None, progress: FractionFn | None = None
+) -> list[float]:
     """Mean negative log-likelihood per target token of each row (natural log).
 
     All rows go through one plan (:func:`decode_plan`): the tokens they share are decoded once. ``cancel``
     is polled between batches and inside each decode (a big batch of a 7B model takes seconds); it
-    raises :class:`Cancelled`.
+    raises :class:`Cancelled`. ``progress`` gets the fraction of the plan decoded after every batch.
     """
     if not rows:
         return []
@@ -120,7 +124,7 @@ def mean_nll(engine: Engine, rows: list[ScoreRow], *, cancel: CancelFn | None = 
     counts = np.zeros(len(rows), dtype=np.int64)
     ctx.set_abort(cancel)
     try:
-        _decode_and_score(engine, ctx, plan, sums, counts, cancel)
+        _decode_and_score(engine, ctx, plan, sums, counts, cancel, progress)
     finally:
         ctx.set_abort(None)
     return [float(s / c) if c else float("nan") for s, c in zip(sums, counts)]
@@ -128,13 +132,12 @@ def mean_nll(engine: Engine, rows: list[ScoreRow], *, cancel: CancelFn | None = 
 
 def _decode_and_score(
     engine: Engine, ctx: LlamaContext, plan: list[PlanToken], sums: np.ndarray, counts: np.ndarray,
-    cancel: CancelFn | None = None,
+    cancel: CancelFn | None = None, progress: FractionFn | None = None,
 ) -> None:
     """Decode ``plan`` in as few batches as the batch size and the logits budget allow; add each
     scored position's NLL to its rows."""
-    n_vocab = engine.model.n_vocab
     batch = ctx.batch
-    max_outputs = max(8, LOGITS_BUDGET // n_vocab)
+    max_outputs = max(8, LOGITS_BUDGET // engine.model.n_vocab)
     begin = 0
     while begin < len(plan):
         out_of: list[int] = []  # for each (row, target) pair: which output row of the logits
@@ -162,14 +165,24 @@ def _decode_and_score(
             raise Cancelled("scoring was cancelled")
         if rc != 0:
             raise ModelError(f"llama.cpp failed to decode while scoring (code {rc})")
-        if not n_out:
-            continue
-        ptr = L.llama_get_logits(ctx.ptr)
-        logits = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(n_out, n_vocab))
-        peak = logits.max(axis=1)
-        shifted = np.subtract(logits, peak[:, None])  # one temporary, exponentiated in place
-        np.exp(shifted, out=shifted)
-        lse = peak.astype(np.float64) + np.log(shifted.sum(axis=1).astype(np.float64))
-        nll = lse[out_of] - logits[out_of, wanted_ids]
-        np.add.at(sums, wanted_rows, nll)
-        np.add.at(counts, wanted_rows, 1)
+        if n_out:
+            _add_nll(engine, ctx, n_out, out_of, wanted_rows, wanted_ids, sums, counts)
+        if progress:
+            progress(begin / len(plan))
+
+
+def _add_nll(
+    engine: Engine, ctx: LlamaContext, n_out: int, out_of: list[int], wanted_rows: list[int], wanted_ids: list[int],
+    sums: np.ndarray, counts: np.ndarray,
+) -> None:
+    """Log-softmax of the last decode's ``n_out`` logit rows; each (row, target) pair's NLL added to its row."""
+    n_vocab = engine.model.n_vocab
+    ptr = L.llama_get_logits(ctx.ptr)
+    logits = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(n_out, n_vocab))
+    peak = logits.max(axis=1)
+    shifted = np.subtract(logits, peak[:, None])  # one temporary, exponentiated in place
+    np.exp(shifted, out=shifted)
+    lse = peak.astype(np.float64) + np.log(shifted.sum(axis=1).astype(np.float64))
+    nll = lse[out_of] - logits[out_of, wanted_ids]
+    np.add.at(sums, wanted_rows, nll)
+    np.add.at(counts, wanted_rows, 1)

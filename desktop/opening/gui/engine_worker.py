@@ -50,7 +50,7 @@ class EngineWorker(QObject):
     loadProgress = Signal(float)
     loaded = Signal(object)  # Loaded
     loadFailed = Signal(object, str)  # path, reason
-    stage = Signal(str)  # "generating" / "ranking"
+    stage = Signal(str, float)  # "generating" / "ranking", fraction done
     piece = Signal(int, str)
     finished = Signal(object, float)  # Outcome, seconds
     failed = Signal(str, bool)  # message, bad input (True) or failure (False)

@@ -303,10 +303,10 @@ class MainWindow(QMainWindow):
             self.form.cancel_button.setEnabled(False)
             self.show_status(tr("status_cancelling"))
 
-    @Slot(str)
-    def _on_stage(self, stage: str) -> None:
+    @Slot(str, float)
+    def _on_stage(self, stage: str, fraction: float) -> None:
         if stage == "ranking" and self.run_job is not None and not self.run_job.cancel.is_set():
-            self.show_status(tr("status_ranking"))
+            self.show_status(tr("status_ranking", pct=100 * fraction))
 
     @Slot(object, float)
     def _on_finished(self, outcome: Outcome | None, seconds: float) -> None:
