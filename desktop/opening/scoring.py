@@ -138,6 +138,10 @@ def _decode_and_score(
     scored position's NLL to its rows."""
     batch = ctx.batch
     max_outputs = max(8, LOGITS_BUDGET // engine.model.n_vocab)
+    # a finished row's cells are freed after the decode that ends it: attention (without flash attention)
+    # runs over every used cell of the unified cache, so keeping only the live rows' cells matters
+    last_token = {r: i for i, item in enumerate(plan) for r in item.rows}
+    finishing = sorted((i, r) for r, i in last_token.items())
     begin = 0
     while begin < len(plan):
         out_of: list[int] = []  # for each (row, target) pair: which output row of the logits
@@ -167,6 +171,8 @@ def _decode_and_score(
             raise ModelError(f"llama.cpp failed to decode while scoring (code {rc})")
         if n_out:
             _add_nll(engine, ctx, n_out, out_of, wanted_rows, wanted_ids, sums, counts)
+        while finishing and finishing[0][0] < begin:
+            L.llama_memory_seq_rm(ctx.memory, finishing.pop(0)[1], -1, -1)
         if progress:
             progress(begin / len(plan))
 
