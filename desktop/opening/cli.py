@@ -96,25 +96,28 @@ class _Progress:
         self.stream = stream
         self.enabled = stream.isatty()
         self.pieces = 0
+        self._shown = False
         self._lock = threading.Lock()
+
+    def _show(self, line: str) -> None:
+        self.stream.write(f"\r\033[K{line}")
+        self.stream.flush()
+        self._shown = True
 
     def piece(self, _index: int, _text: str) -> None:
         if self.enabled:
             with self._lock:
                 self.pieces += 1
                 if self.pieces % 8 == 0:
-                    self.stream.write(f"\rgenerating… {self.pieces} pieces")
-                    self.stream.flush()
+                    self._show(f"generating… {self.pieces} pieces")
 
     def stage(self, stage: str, fraction: float) -> None:
         if self.enabled and stage == "ranking":
             with self._lock:
-                self.pieces += 1
-                self.stream.write(f"\r\033[Kscoring… {100 * fraction:.0f}%")
-                self.stream.flush()
+                self._show(f"scoring… {100 * fraction:.0f}%")
 
     def done(self) -> None:
-        if self.enabled and self.pieces:
+        if self._shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
 

@@ -22,7 +22,6 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 StageFn = Callable[[str, float], None]
 """(stage, fraction of it done): ("generating", 0.0), then ("ranking", 0.0 … 1.0) as scoring goes."""
-"""Told ``"generating"`` then ``"ranking"``."""
 
 
 def engine_settings(settings: Settings, *, threads: int | None = None, gpu_layers: int | None = None) -> EngineSettings:
