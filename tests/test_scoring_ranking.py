@@ -13,8 +13,8 @@ import pytest
 from conftest import HAPPY, XIAOMA
 from opening.engine import Candidate, Engine, EngineSettings, GenerationResult
 from opening.llama_model import LlamaModel
-from opening.ranking import rank, scoring_prompt
-from opening.scoring import decode_plan, make_row, mean_nll
+from opening.ranking import baseline_row, rank, scoring_prompt
+from opening.scoring import ScoreRow, decode_plan, make_row, mean_nll
 
 INSTRUCTIONS = [
     "Write one word that describes joy.",
@@ -89,8 +89,6 @@ SNI_INPUTS = [
 
 
 def test_shared_prefixes_are_decoded_once() -> None:
-    from opening.scoring import ScoreRow
-
     rows = [ScoreRow((1, 5, 6), (7, 8)), ScoreRow((1, 5, 6), (9, 8)), ScoreRow((1, 5), (6, 7, 3)), ScoreRow((1,), (4,))]
     plan = decode_plan(rows)
     seqs = [r.prompt + r.target for r in rows]
@@ -111,8 +109,6 @@ def test_shared_prefixes_are_decoded_once() -> None:
 
 @pytest.mark.parametrize("output", [HAPPY, XIAOMA])
 def test_candidates_sharing_a_definition_score_as_one_at_a_time(f32_engine: Engine, output: str) -> None:
-    from opening.ranking import baseline_row
-
     rows = [make_row(f32_engine, scoring_prompt(f32_engine, "opening", SNI_DEFINITION, i), output) for i in SNI_INPUTS]
     rows.append(baseline_row(f32_engine, output))
     plan = decode_plan(rows)
