@@ -85,7 +85,7 @@ def main() -> int:
         build(ck)
     size = (ck / "model.safetensors").stat().st_size
     print(f"checkpoint {size / 1e9:.2f} GB (built in {time.perf_counter() - t0:.0f} s)", flush=True)
-    common = "from pathlib import Path\nfrom opening_convert.cli import convert\n"
+    common = "from pathlib import Path\nfrom opening_convert.job import convert\n"
     a = stage(common + f"convert(Path({str(ck)!r}), Path({str(f16)!r}), 'F16', force=True)")
     print(f"checkpoint → F16 GGUF: {a['seconds']:.0f} s, peak RSS {a['peak'] / 1e9:.2f} GB"
           f" ({a['peak'] / size:.3f}× the checkpoint)", flush=True)

@@ -26,12 +26,12 @@ DEFAULT = "read+repack"
 
 
 def child(path: Path, use_mmap: bool, repack: bool, threads: int, max_tokens: int) -> None:
-    from opening.engine import Engine, EngineSettings, SamplingParams
-    from opening.gguf_file import inspect_gguf
-    from opening.memory_fit import estimate, peak_rss
-    from opening.pipeline import run_request
-    from opening.request import Request
-    from opening.templates import build_prompts
+    from opening.llama.engine import Engine, EngineSettings, SamplingParams
+    from opening.models.gguf_file import inspect_gguf
+    from opening.models.memory_fit import estimate, peak_rss
+    from opening.pipeline.run import run_request
+    from opening.pipeline.request import Request
+    from opening.pipeline.templates import build_prompts
 
     params = SamplingParams(seed=1, max_tokens=max_tokens)
     fit = estimate(inspect_gguf(path), params, text_tokens=1, use_mmap=use_mmap, repack=repack)

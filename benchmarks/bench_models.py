@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from opening.model_resolve import embedded_model
+from opening.models.resolve import embedded_model
 
 
 def model_path(name: str) -> Path:

@@ -31,11 +31,11 @@ from contextlib import contextmanager
 import llama_cpp.llama_cpp as L
 
 from bench_models import model_path as _model_path
-from opening.engine import Engine, EngineSettings, GenerationResult, SamplingParams
-from opening.ranking import Ranking, baseline_row, rank, scoring_prompt
-from opening.request import Request, generate_candidates
-from opening.scoring import ScoreRow, decode_plan, make_row, mean_nll
-from opening.templates import build_prompts
+from opening.llama.engine import Engine, EngineSettings, GenerationResult, SamplingParams
+from opening.pipeline.ranking import Ranking, baseline_row, rank, scoring_prompt
+from opening.pipeline.request import Request, generate_candidates
+from opening.llama.scoring import ScoreRow, decode_plan, make_row, mean_nll
+from opening.pipeline.templates import build_prompts
 from seed_examples import SEED_EXAMPLES
 
 

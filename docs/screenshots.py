@@ -37,7 +37,7 @@ def main() -> int:
 
     from opening.gui import strings
     from opening.gui.main_window import MainWindow
-    from opening.settings import Settings
+    from opening.base.settings import Settings
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("OpenING Desktop")

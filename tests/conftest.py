@@ -10,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes 
 
 import pytest
 
-from opening.model_resolve import embedded_model
+from opening.models.resolve import embedded_model
 
 HAPPY = "happy"
 XIAOMA = (
@@ -36,7 +36,7 @@ def smol_path() -> Path:
 
 @pytest.fixture(scope="session")
 def engine(smol_path: Path):
-    from opening.engine import Engine, EngineSettings
+    from opening.llama.engine import Engine, EngineSettings
 
     eng = Engine(smol_path, EngineSettings(threads=2))
     yield eng

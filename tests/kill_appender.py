@@ -4,8 +4,8 @@ import os
 import sys
 from pathlib import Path
 
-from opening.dataset_file import DatasetFile
-from opening.records import PairRecord
+from opening.data.dataset_file import DatasetFile
+from opening.data.records import PairRecord
 
 path, fmt, progress, total = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
 dataset = DatasetFile.open(path, fmt)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from opening.candidate_clean import CleanCandidate, clean_candidate
-from opening.candidate_filter import filter_candidates, is_degenerate, is_echo, normalise
-from opening.templates import prompt_pieces
+from opening.pipeline.candidate_clean import CleanCandidate, clean_candidate
+from opening.pipeline.candidate_filter import filter_candidates, is_degenerate, is_echo, normalise
+from opening.pipeline.templates import prompt_pieces
 
 SEED_HAPPY = (
     "In this task, you're given a context, a sentence, and a character. Your task is to return one of the emotions "

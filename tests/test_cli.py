@@ -78,8 +78,8 @@ def test_progress_line_on_a_terminal_only() -> None:
     os.close(master)
     stderr = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0, stderr
-    assert "scoring… 0%" in stderr and "scoring… 100%" in stderr, stderr
-    assert "scoring…" not in run("generate", "-n", "2", "--max-tokens", "16", "--seed", "1", HAPPY).stderr.decode()
+    assert "scoring:   0%" in stderr and "scoring: 100%" in stderr, stderr
+    assert "scoring:" not in run("generate", "-n", "2", "--max-tokens", "16", "--seed", "1", HAPPY).stderr.decode()
 
 
 def test_opening_model_environment_variable_is_used(smol_path: Path, tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_save_appends_the_chosen_pair(tmp_path: Path) -> None:
     args = ("generate", "--format", "json", "-n", "3", "--max-tokens", "32", "--seed", "2", "--save", str(target))
     first = run(*args, HAPPY)
     assert first.returncode == 0, first.stderr.decode()
-    assert b"saved pair 1" in first.stderr
+    assert b"saved the pair to" in first.stderr
     second = run(*args, XIAOMA)
     assert second.returncode == 0, second.stderr.decode()
     saved = json.loads(target.read_text(encoding="utf-8"))

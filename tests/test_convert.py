@@ -77,7 +77,7 @@ def test_baichuan_f32_and_f16_match_the_reference(baichuan, tmp_path: Path, toke
     f16 = converted(folder, tmp_path / "b.F16.gguf", "F16")
     # F16 weights, llama.cpp's default F16 KV cache (measured ~1.4e-2)
     check_against_reference(f16, weights, Shape(), tokenizer, F16_BOUND, f32_cache=False)
-    from opening.gguf_file import inspect_gguf
+    from opening.models.gguf_file import inspect_gguf
 
     info = inspect_gguf(f16)
     assert (info.architecture, info.quantization, info.name) == ("baichuan", "F16", "tiny-baichuan")
@@ -222,8 +222,8 @@ def test_conversion_streams_tensor_by_tensor(tmp_path: Path, tokenizer: Path) ->
     make_checkpoint(tmp_path / "wide", shape, tokenizer=tokenizer)
     size = (tmp_path / "wide" / "model.safetensors").stat().st_size
     script = (
-        "import sys; from pathlib import Path; from opening_convert.cli import convert;"
-        " from opening.memory_fit import peak_rss;"
+        "import sys; from pathlib import Path; from opening_convert.job import convert;"
+        " from opening.models.memory_fit import peak_rss;"
         f" convert(Path({str(tmp_path / 'wide')!r}), Path({str(tmp_path / 'w.gguf')!r}), 'F16');"
         " print(peak_rss())"
     )
@@ -251,6 +251,6 @@ def test_baichuan2_head_rows_are_normalised_and_the_chat_template_kept(baichuan,
     assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
     original = weights["lm_head.weight"].astype(np.float64)
     assert np.allclose(rows, original / np.linalg.norm(original, axis=1, keepdims=True), atol=1e-6)
-    from opening.gguf_file import inspect_gguf
+    from opening.models.gguf_file import inspect_gguf
 
     assert inspect_gguf(gguf).chat_template == template

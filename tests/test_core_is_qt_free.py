@@ -9,7 +9,7 @@ import opening
 
 def test_no_core_module_imports_qt() -> None:
     modules = [m.name for m in pkgutil.walk_packages(opening.__path__, "opening.") if not m.name.startswith("opening.gui")]
-    assert "opening.engine" in modules and "opening.cli" in modules
+    assert "opening.llama.engine" in modules and "opening.cli.main" in modules
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"

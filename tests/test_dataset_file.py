@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import XIAOMA
-from opening.dataset_file import DatasetFile, SaveError
-from opening.records import PairRecord
+from opening.data.dataset_file import DatasetFile, SaveError
+from opening.data.records import PairRecord
 
 SEED_HAPPY_INSTRUCTION = (
     "In this task, you're given a context, a sentence, and a character. The sentence describes an action or job "
@@ -27,7 +27,8 @@ def test_demo_format_of_the_seed_examples_is_exact(tmp_path: Path) -> None:
     path = tmp_path / "demo.json"
     ds = DatasetFile.open(path)
     assert ds.fmt == "demo"
-    assert ds.append(HAPPY_PAIR) == 0 and ds.append(XIAOMA_PAIR) == 1
+    first, second = ds.append(HAPPY_PAIR), ds.append(XIAOMA_PAIR)
+    assert first.offset < second.offset
     text = path.read_text(encoding="utf-8")
     assert json.loads(text) == [
         {"instruction": SEED_HAPPY_INSTRUCTION, "output": "happy"},
@@ -63,18 +64,19 @@ def test_existing_file_keeps_its_format_and_conflicts_are_refused(tmp_path: Path
         DatasetFile.open(path, "sharegpt")
 
 
-def test_replace_and_remove(tmp_path: Path) -> None:
-    ds = DatasetFile.open(tmp_path / "d.jsonl")
-    ds.append(HAPPY_PAIR)
+@pytest.mark.parametrize("name", ["d.jsonl", "d.json"])
+def test_replace_and_remove(tmp_path: Path, name: str) -> None:
+    ds = DatasetFile.open(tmp_path / name)
+    first = ds.append(HAPPY_PAIR)
     at = ds.append(XIAOMA_PAIR)
-    ds.replace(at, PairRecord(instruction="生成故事，题目：小马过河", output=XIAOMA))
-    assert [json.loads(x)["instruction"] for x in (tmp_path / "d.jsonl").read_text().splitlines()] == [
-        SEED_HAPPY_INSTRUCTION, "生成故事，题目：小马过河",
-    ]
+    at = ds.replace(at, PairRecord(instruction="生成故事，题目：小马过河", output=XIAOMA))
+    assert [item["instruction"] for item in ds.items()] == [SEED_HAPPY_INSTRUCTION, "生成故事，题目：小马过河"]
+    ds.remove(first)  # the first item: the next one's comma goes with it
+    assert [item["instruction"] for item in ds.items()] == ["生成故事，题目：小马过河"]
     ds.remove(at)
-    assert ds.count() == 1
-    with pytest.raises(SaveError, match="no pair 5"):
-        ds.remove(4)
+    assert ds.count() == 0 and ds.items() == []
+    with pytest.raises(SaveError, match="changed by something else"):
+        ds.remove(at)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +99,7 @@ def test_foreign_files_are_never_touched(tmp_path: Path, content, fragment: str)
 def test_bad_jsonl_line_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.jsonl"
     path.write_text('{"ok": 1}\nnot json\n', encoding="utf-8")
-    with pytest.raises(SaveError, match="line 2"):
+    with pytest.raises(SaveError, match="last line is not valid JSON"):
         DatasetFile.open(path)
 
 
@@ -130,4 +132,4 @@ def test_full_disk_leaves_the_old_file_and_no_temporary(mount_tmpfs) -> None:
             saved += 1
     assert saved >= 1
     assert len(json.loads(path.read_text(encoding="utf-8"))) == saved  # the last good file, intact
-    assert sorted(p.name for p in folder.iterdir()) == ["p.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [".p.json.lock", "p.json"]  # no journal, no temporary

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import HAPPY, XIAOMA
-from opening.engine import SamplingParams
-from opening.errors import BadInput
-from opening.request import Request, generate_candidates
-from opening.templates import Prompt, build_prompts
+from opening.llama.engine import SamplingParams
+from opening.base.errors import BadInput
+from opening.pipeline.request import Request, generate_candidates
+from opening.llama.engine import Prompt
+from opening.pipeline.templates import build_prompts
 
 
 def _texts(result) -> list[tuple[str, str]]:

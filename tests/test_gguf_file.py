@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gguf_factory import write_gguf
-from opening.errors import ModelError
-from opening.gguf_file import inspect_gguf
+from opening.base.errors import ModelError
+from opening.models.gguf_file import inspect_gguf
 
 
 def test_real_model_metadata(smol_path: Path) -> None:

@@ -19,7 +19,7 @@ from conftest import HAPPY
 from gguf_factory import write_gguf
 from opening.gui import strings
 from opening.gui.main_window import MainWindow, default_dataset
-from opening.settings import Settings
+from opening.base.settings import Settings
 
 CONTRACT = ("outputText", "temperature", "topP", "topK", "numReturn", "maxTokens", "submitButton",
             "clearButton", "cancelButton", "candidateList", "jsonView", "saveButton", "modelLabel")
@@ -136,7 +136,7 @@ def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
     # saved automatically, to the default dataset in the user folder
     target = default_dataset()
     assert json.loads(target.read_text(encoding="utf-8")) == pairs
-    assert "pairs in the file: 1" in window.status.text()
+    assert window.status.text() == f"Saved the pair to {target}."
 
     # editing the instruction updates that saved record — no second copy
     window.results.instruction_edit.setPlainText("Write one word that names a feeling.")
@@ -230,7 +230,7 @@ def test_broken_models_are_refused_with_the_reason(qtbot, tmp_path: Path, smol_p
     not_gguf.write_bytes(b"\x89PNG\r\n" + bytes(500))
     assert window.open_model(not_gguf) is False
     assert "GGUF" in window.status.text()
-    assert window.model_ready  # the loaded model is kept
+    assert window.models.ready  # the loaded model is kept
 
     truncated = tmp_path / "cut.gguf"
     truncated.write_bytes(smol_path.read_bytes()[: 3_000_000])
@@ -327,7 +327,7 @@ def test_signal_emit_keeps_reference_counts() -> None:
 
 
 def test_every_rejection_reason_has_a_chinese_name() -> None:
-    from opening.candidate_filter import REASONS
+    from opening.pipeline.candidate_filter import REASONS
 
     strings.set_language("zh")
     try:
@@ -384,7 +384,7 @@ def test_download_dialog_fetches_verifies_and_loads_the_model(qtbot, fake_hub, s
 
 
 def test_download_dialog_cancel_keeps_the_part_and_resumes(qtbot, fake_hub, tmp_path: Path) -> None:
-    from opening import paths
+    from opening.base import paths
 
     data = write_gguf(tmp_path / "big.gguf", tensors=8, rows=8192).read_bytes()  # 8 MB
     fake_hub.add("someone/big-GGUF", "big.gguf", data)

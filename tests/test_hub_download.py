@@ -7,9 +7,9 @@ import os
 import pytest
 
 from fake_hub import FakeHub
-from opening import paths
-from opening.errors import Cancelled, ModelError
-from opening.hub_download import DownloadProgress, download
+from opening.base import paths
+from opening.base.errors import Cancelled, ModelError
+from opening.models.hub_download import DownloadProgress, download
 
 REPO, NAME = "someone/tiny-GGUF", "tiny.Q4_K_M.gguf"
 SIZE = 3 * 1024 * 1024 + 123
@@ -39,7 +39,7 @@ def test_download_completes_with_the_right_sha256_and_growing_progress(hub: Fake
     assert got.path == paths.models_dir() / REPO / NAME
     assert got.path.read_bytes() == data
     assert (got.sha256, got.checked_against) == (sha, "hub")
-    from opening import file_hash
+    from opening.models import file_hash
 
     assert file_hash._load()[file_hash._key(got.path)] == sha  # loading it later will not hash it again
     done = [e.done for e in events]

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from opening.errors import ModelError
-from opening.model_resolve import resolve_model
-from opening.settings import Settings
+from opening.base.errors import ModelError
+from opening.models.resolve import resolve_model
+from opening.base.settings import Settings
 
 
 def test_order_argument_env_settings_embedded(tmp_path: Path, smol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

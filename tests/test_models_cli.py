@@ -16,10 +16,11 @@ from pathlib import Path
 
 from fake_hub import FakeHub
 from gguf_factory import write_gguf
-from opening import memory_fit, paths
-from opening.catalog import load_catalog
-from opening.gguf_file import inspect_gguf
-from opening.sampling import SamplingParams
+from opening.models import memory_fit
+from opening.base import paths
+from opening.models.catalog import load_catalog
+from opening.models.gguf_file import inspect_gguf
+from opening.base.sampling import SamplingParams
 
 
 def opening(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -73,7 +74,7 @@ def test_add_list_and_default(tmp_path: Path, smol_path: Path) -> None:
     text = opening("models", "list").stdout
     assert "unusable" in text and "my model.gguf" in text
     line = one_clean_line(opening("models", "add", str(tmp_path / "missing.gguf")), 2)
-    assert "no such file" in line
+    assert "not found" in line
 
 
 def test_catalog_entries_are_complete_and_the_embedded_hash_is_real(smol_path: Path) -> None:
@@ -133,12 +134,12 @@ def test_fit_estimate_is_within_30_percent_of_the_measured_peak(smol_path: Path)
     """The estimate is made before loading, in a fresh process; that process then does the default run."""
     script = f"""
 import json
-from opening.engine import Engine, EngineSettings
-from opening.gguf_file import inspect_gguf
-from opening.memory_fit import estimate, peak_rss
-from opening.pipeline import run_request
-from opening.request import Request
-from opening.sampling import SamplingParams
+from opening.llama.engine import Engine, EngineSettings
+from opening.models.gguf_file import inspect_gguf
+from opening.models.memory_fit import estimate, peak_rss
+from opening.pipeline.run import run_request
+from opening.pipeline.request import Request
+from opening.base.sampling import SamplingParams
 params = SamplingParams(seed=1)
 fit = estimate(inspect_gguf({str(smol_path)!r}), params, text_tokens=1)
 with Engine({str(smol_path)!r}, EngineSettings(threads=2)) as engine:
@@ -154,9 +155,6 @@ print(json.dumps({{"estimate": fit.total, "peak": peak_rss()}}))
 
 
 def test_fit_warning_and_budget_in_step_with_scoring(smol_path: Path) -> None:
-    from opening.scoring import LOGITS_BUDGET
-
-    assert memory_fit.SCORING_LOGITS_BUDGET == LOGITS_BUDGET
     info = inspect_gguf(smol_path)
     small = memory_fit.estimate(info, SamplingParams(n=1, max_tokens=128), text_tokens=10)
     big = memory_fit.estimate(info, SamplingParams(n=10, max_tokens=2000), text_tokens=4000)

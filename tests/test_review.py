@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import HAPPY
-from opening.dataset_file import DatasetFile, SaveError
-from opening.records import PairRecord
-from opening.review import Review, SavedPair
+from opening.data.dataset_file import DatasetFile, SaveError
+from opening.data.records import PairRecord
+from opening.data.review import Review, SavedPair
 
 
 def records() -> list[PairRecord]:
@@ -52,17 +52,18 @@ def test_saved_pair_updates_in_place_and_undoes(tmp_path: Path, name: str) -> No
     review = Review(records())
     review.select(0)
     saved = SavedPair.save(dataset, review.current())
-    assert saved.position == 1 and dataset.count() == 2
+    assert dataset.items() == [other.to_format(dataset.fmt), review.current().to_format(dataset.fmt)]
 
     review.select(1)
-    saved.update(review.current())
+    assert saved.update(review.current()) is True
+    assert saved.update(review.current()) is False  # nothing to change
     assert dataset.count() == 2
-    items = dataset._read_items()
+    items = dataset.items()
     assert items[0] == other.to_format(dataset.fmt)
     assert items[1] == review.current().to_format(dataset.fmt)
 
     saved.undo()
-    assert dataset._read_items() == [other.to_format(dataset.fmt)]
+    assert dataset.items() == [other.to_format(dataset.fmt)]
 
 
 def test_saved_pair_never_touches_a_pair_changed_by_someone_else(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from conftest import HAPPY, XIAOMA
-from opening.engine import Candidate, Engine, EngineSettings, GenerationResult
-from opening.llama_model import LlamaModel
-from opening.ranking import baseline_row, rank, scoring_prompt
-from opening.scoring import ScoreRow, decode_plan, make_row, mean_nll
+from opening.llama.engine import Candidate, Engine, EngineSettings, GenerationResult
+from opening.llama.model import LlamaModel
+from opening.pipeline.ranking import baseline_row, rank, scoring_prompt
+from opening.llama.scoring import ScoreRow, decode_plan, make_row, mean_nll
 
 INSTRUCTIONS = [
     "Write one word that describes joy.",
@@ -168,8 +168,8 @@ def test_every_candidate_rejected_chooses_nothing(engine: Engine) -> None:
 
 
 def test_scoring_can_be_cancelled(engine) -> None:
-    from opening.errors import Cancelled
-    from opening.scoring import make_row, mean_nll
+    from opening.base.errors import Cancelled
+    from opening.llama.scoring import make_row, mean_nll
 
     rows = [make_row(engine, [(f"Instruction {i}: say something.\n\n", False)], "happy " * 50) for i in range(4)]
     calls = []
@@ -188,6 +188,8 @@ def test_scoring_reports_progress_batch_by_batch(engine) -> None:
     rows = [make_row(engine, [(f"Instruction {i}: say something.\n\n", False)], "happy " * 500) for i in range(3)]
     assert len(decode_plan(rows)) > 2 * 512  # more than two batches
     fractions: list[float] = []
-    mean_nll(engine, rows, progress=fractions.append)
+    stages: set[str] = set()
+    mean_nll(engine, rows, progress=lambda stage, f: (stages.add(stage), fractions.append(f)))
+    assert stages == {"scoring"}
     assert len(fractions) >= 3
     assert fractions == sorted(set(fractions)) and 0 < fractions[0] < 1 and fractions[-1] == 1.0

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import HAPPY
-from opening.errors import BadInput
-from opening.templates import OPENING_TEMPLATES, build_prompts, resolve_family
+from opening.base.errors import BadInput
+from opening.pipeline.templates import OPENING_TEMPLATES, build_prompts, resolve_family
 
 
 def test_family_resolution() -> None:

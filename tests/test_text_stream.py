@@ -1,4 +1,4 @@
-from opening.text_stream import TextStream
+from opening.llama.text_stream import TextStream
 
 
 def test_multibyte_character_split_across_pieces_is_held_until_complete() -> None:

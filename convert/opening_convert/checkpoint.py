@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from opening.base.checks import inside, regular_file
+from opening.base.errors import OpeningError, describe_os_error
 
 from .errors import ConvertError
 from .safetensors_reader import SafetensorsFile
@@ -42,17 +46,53 @@ class ModelConfig:
         return self.n_embd // self.n_head
 
 
-def read_config(folder: Path) -> ModelConfig:
-    if not folder.is_dir():
-        raise ConvertError(f"{folder} is not a folder: give the checkpoint folder (with config.json)")
-    path = folder / "config.json"
-    if not path.is_file():
-        raise ConvertError(f"{folder} has no config.json: is it a Hugging Face checkpoint folder?")
+def _load_json(path: Path) -> Any:
+    regular_file(path, path.name, ConvertError)
     try:
-        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ConvertError(f"{path} is nested too deeply to be a config file") from None
     except (OSError, ValueError) as exc:
         raise ConvertError(f"cannot read {path}: {exc}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _int(raw: dict[str, Any], key: str, path: Path, low: int, high: int, default: int | None = None) -> int:
+    value = raw.get(key, default)
+    if value is None and default is None:
+        raise ConvertError(f"{path} lacks {key!r}, which the converter needs")
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConvertError(f"{path}: {key} must be a whole number from {low} to {high} (got {value!r})")
+    return value
+
+
+def _float(raw: dict[str, Any], key: str, path: Path, default: float, low: float, high: float) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low < value <= high:
+        raise ConvertError(f"{path}: {key} must be a number above {low} and at most {high} (got {value!r})")
+    return float(value)
+
+
+def read_config(folder: Path) -> ModelConfig:
+    """config.json checked against what the converter needs: types, ranges, and sizes that divide."""
+    try:
+        is_folder = folder.is_dir()
+    except OSError as exc:
+        raise ConvertError(f"cannot use {folder}: {describe_os_error(exc)}") from None
+    if not is_folder:
+        raise ConvertError(f"{folder} is not a folder: give the checkpoint folder (with config.json)")
+    path = folder / "config.json"
+    if not path.exists():
+        raise ConvertError(f"{folder} has no config.json: is it a Hugging Face checkpoint folder?")
+    raw = _load_json(path)
+    if not isinstance(raw, dict):
+        raise ConvertError(f"{path} is not a JSON object")
     archs = raw.get("architectures") or []
+    if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
+        raise ConvertError(f"{path}: 'architectures' must be a list of names")
     if any(a in BAICHUAN for a in archs):
         family = "baichuan"
     elif any(a in LLAMA for a in archs):
@@ -62,11 +102,23 @@ def read_config(folder: Path) -> ModelConfig:
             f"unsupported architecture {', '.join(archs) or '(none given)'} in {path}: this converter handles"
             " Baichuan-7B (BaichuanForCausalLM) and Llama (LlamaForCausalLM) checkpoints"
         )
-    try:
-        n_embd, n_head, n_layer = int(raw["hidden_size"]), int(raw["num_attention_heads"]), int(raw["num_hidden_layers"])
-        n_ff, n_vocab = int(raw["intermediate_size"]), int(raw["vocab_size"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConvertError(f"{path} lacks a size the converter needs ({exc})") from None
+    n_embd = _int(raw, "hidden_size", path, 1, 1 << 20)
+    n_head = _int(raw, "num_attention_heads", path, 1, 1 << 14)
+    n_layer = _int(raw, "num_hidden_layers", path, 1, 4095)
+    n_ff = _int(raw, "intermediate_size", path, 1, 1 << 22)
+    n_vocab = _int(raw, "vocab_size", path, 1, 1 << 24)
+    n_head_kv = (
+        _int(raw, "num_key_value_heads", path, 1, n_head, default=n_head)
+        if raw.get("num_key_value_heads") is not None
+        else n_head
+    )
+    n_ctx = _int(
+        raw, "max_position_embeddings", path, 1, 1 << 24, default=_int(raw, "model_max_length", path, 1, 1 << 40, default=4096)
+    )
+    if n_embd % n_head or (n_embd // n_head) % 2:
+        raise ConvertError(f"{path}: hidden_size {n_embd} is not an even multiple of num_attention_heads {n_head}")
+    if n_head % n_head_kv:
+        raise ConvertError(f"{path}: num_attention_heads {n_head} is not a multiple of num_key_value_heads {n_head_kv}")
     if family == "baichuan" and n_layer != 32:
         raise ConvertError(
             f"{path}: {n_layer} layers — llama.cpp runs Baichuan with RoPE only at 32 layers (7B);"
@@ -74,14 +126,27 @@ def read_config(folder: Path) -> ModelConfig:
         )
     name_hint = str(raw.get("_name_or_path", "")) + " " + str(raw.get("auto_map", ""))
     return ModelConfig(
-        family=family, n_embd=n_embd, n_ff=n_ff, n_head=n_head,
-        n_head_kv=int(raw.get("num_key_value_heads") or n_head), n_layer=n_layer, n_vocab=n_vocab,
-        n_ctx=int(raw.get("max_position_embeddings") or raw.get("model_max_length") or 4096),
-        rms_eps=float(raw.get("rms_norm_eps", 1e-6)), rope_theta=float(raw.get("rope_theta", 10000.0)),
-        tie_embeddings=bool(raw.get("tie_word_embeddings", False)),
+        family=family,
+        n_embd=n_embd,
+        n_ff=n_ff,
+        n_head=n_head,
+        n_head_kv=n_head_kv,
+        n_layer=n_layer,
+        n_vocab=n_vocab,
+        n_ctx=min(n_ctx, 1 << 24),
+        rms_eps=_float(raw, "rms_norm_eps", path, 1e-6, 0.0, 1.0),
+        rope_theta=_float(raw, "rope_theta", path, 10000.0, 0.0, 1e12),
+        tie_embeddings=raw.get("tie_word_embeddings", False) is True,
         norm_head=family == "baichuan" and (n_vocab == 125696 or "baichuan2" in name_hint.lower()),
         name=folder.name,
     )
+
+
+def input_files(folder: Path) -> list[Path]:
+    """Every file the converter reads from ``folder`` (an output must never be one of them)."""
+    names = ["config.json", "tokenizer.model", "tokenizer_config.json", "model.safetensors.index.json"]
+    found = [folder / n for n in names if (folder / n).exists()]
+    return found + sorted(folder.glob("*.safetensors")) + sorted(folder.glob("pytorch_model*.bin"))
 
 
 class Weights:
@@ -110,12 +175,15 @@ class Weights:
             self._where[name] = st
 
     def _from_index(self, index: Path) -> None:
-        try:
-            weight_map: dict[str, str] = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConvertError(f"cannot read the shard index {index.name}: {exc}") from None
+        raw = _load_json(index)
+        weight_map = raw.get("weight_map") if isinstance(raw, dict) else None
+        if not isinstance(weight_map, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items()):
+            raise ConvertError(f"{index.name} has no 'weight_map' of tensor names to shard files")
         for shard in sorted(set(weight_map.values())):
-            path = self.folder / shard
+            try:
+                path = inside(self.folder, shard, f"shard {shard!r} in {index.name}")
+            except OpeningError as exc:
+                raise ConvertError(str(exc)) from None
             if not path.is_file():
                 raise ConvertError(f"shard {shard} listed in {index.name} is missing from {self.folder}")
             self._add(SafetensorsFile(path))

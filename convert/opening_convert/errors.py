@@ -1,6 +1,6 @@
 """Conversion failures, each a one-line message for the user."""
 
-from opening.errors import OpeningError
+from opening.base.errors import OpeningError
 
 
 class ConvertError(OpeningError):

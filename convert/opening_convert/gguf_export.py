@@ -10,7 +10,6 @@ rows normalised). Only one block of rows (≤ 32 MB as float32) is in memory at 
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -22,15 +21,17 @@ import numpy as np
 from gguf import GGMLQuantizationType, GGUFWriter, LlamaFileType
 from gguf.quants import quantize as gguf_quantize
 
+from opening.base.atomic import commit_temp, remove_quietly
+from opening.base.errors import describe_os_error
+from opening.base.progress import StageFn
+
 from .checkpoint import ModelConfig, Weights
 from .errors import ConvertError
 from .sentencepiece_model import UNUSED, USER_DEFINED, SentencePieceModel
 
 log = logging.getLogger(__name__)
-ProgressFn = Callable[[str, float], None]
-"""(stage, fraction done)."""
 
-FLOAT_TYPES = {
+FLOAT_DTYPES = {
     "F32": (np.float32, GGMLQuantizationType.F32, LlamaFileType.ALL_F32),
     "F16": (np.float16, GGMLQuantizationType.F16, LlamaFileType.MOSTLY_F16),
     "BF16": (np.uint16, GGMLQuantizationType.BF16, LlamaFileType.MOSTLY_BF16),
@@ -79,8 +80,16 @@ def plan(cfg: ModelConfig, weights: Weights) -> list[Planned]:
     kv = cfg.n_head_kv * hd
     out: list[Planned] = []
 
-    def take(src: str, shape: tuple[int, ...], dst: str, *, offset: int = 0, heads: bool = False,
-             fix: Callable[[np.ndarray], np.ndarray] | None = None, src_shape: tuple[int, ...] | None = None) -> None:
+    def take(
+        src: str,
+        shape: tuple[int, ...],
+        dst: str,
+        *,
+        offset: int = 0,
+        heads: bool = False,
+        fix: Callable[[np.ndarray], np.ndarray] | None = None,
+        src_shape: tuple[int, ...] | None = None,
+    ) -> None:
         """``dst`` = rows ``offset:offset+shape[0]`` of ``src`` (un-permuted head by head if ``heads``)."""
         _expect(weights, src, src_shape or shape)
 
@@ -139,11 +148,17 @@ def chat_template(folder: Path) -> str | None:
 
 
 def write_gguf(
-    cfg: ModelConfig, weights: Weights, sp: SentencePieceModel, folder: Path, out: Path, out_type: str, name: str,
-    progress: ProgressFn | None = None,
+    cfg: ModelConfig,
+    weights: Weights,
+    sp: SentencePieceModel,
+    folder: Path,
+    out: Path,
+    out_type: str,
+    name: str,
+    progress: StageFn | None = None,
 ) -> None:
     """Write ``out`` (an F32/F16/BF16 GGUF) via ``.out.partial`` in the same folder; never half a file."""
-    np_type, ggml_type, file_type = FLOAT_TYPES[out_type]
+    np_type, ggml_type, file_type = FLOAT_DTYPES[out_type]
     planned = plan(cfg, weights)
     tokens, scores, types = _vocab(sp, cfg.n_vocab)
     temp = out.with_name(f".{out.name}.partial")
@@ -195,9 +210,7 @@ def write_gguf(
                 fh.write(bytes(-fh.tell() % align))
                 if progress:
                     progress("writing", (k + 1) / len(planned))
-        with temp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(temp, out)
+        commit_temp(temp, out)
     except OSError as exc:
         reason = disk_reason(exc, out.parent)  # before the partial file frees the space
         remove_quietly(temp)
@@ -210,26 +223,14 @@ def write_gguf(
 def _encode(block: np.ndarray, out_type: str) -> np.ndarray:
     if out_type == "BF16":
         return np.ascontiguousarray(gguf_quantize(block, GGMLQuantizationType.BF16))
-    return np.ascontiguousarray(block, dtype=FLOAT_TYPES[out_type][0])
-
-
-def remove_quietly(path: Path) -> None:
-    """Delete a temporary file if it is there (a read-only folder refuses even that: nothing to do)."""
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        pass
+    return np.ascontiguousarray(block, dtype=FLOAT_DTYPES[out_type][0])
 
 
 def disk_reason(exc: OSError, folder: Path | None = None) -> str:
     """A user's words for a write failure (numpy's short writes carry no errno: look at the free space)."""
-    if exc.errno == errno.ENOSPC or (exc.errno is None and folder is not None and free_bytes(folder) < 1 << 20):
+    if exc.errno is None and folder is not None and free_bytes(folder) < 1 << 20:
         return "the disk is full"
-    if exc.errno == errno.EROFS:
-        return "the folder is on a read-only file system"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    return exc.strerror or str(exc)
+    return describe_os_error(exc)
 
 
 def free_bytes(folder: Path) -> int:

@@ -11,6 +11,7 @@ clear message rather than a crash.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 from dataclasses import dataclass
@@ -18,13 +19,56 @@ from pathlib import Path
 
 import numpy as np
 
+from opening.base.checks import regular_file
+
 from .errors import ConvertError
 
 _DTYPES = {
-    "F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.uint16,
-    "I64": np.int64, "I32": np.int32, "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_,
+    "F64": np.float64,
+    "F32": np.float32,
+    "F16": np.float16,
+    "BF16": np.uint16,
+    "I64": np.int64,
+    "I32": np.int32,
+    "I16": np.int16,
+    "I8": np.int8,
+    "U8": np.uint8,
+    "BOOL": np.bool_,
 }
 _MAX_HEADER = 100 * 1024 * 1024
+
+
+def _counts(value: object) -> list[int] | None:
+    """``value`` as a list of whole non-negative numbers, or None."""
+    if isinstance(value, list) and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in value):
+        return value
+    return None
+
+
+def _tensor_ref(file: str, name: str, info: object, data_size: int, file_size: int) -> TensorRef:
+    """One header entry, checked: known dtype, whole non-negative dims, offsets inside the data, in
+    order, aligned to the dtype, and exactly the bytes the shape needs."""
+    if not isinstance(info, dict):
+        raise ConvertError(f"{file}: damaged entry for tensor {name}")
+    dtype = info.get("dtype")
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise ConvertError(f"{file}: tensor {name} has unsupported type {dtype!r}")
+    shape, offsets = _counts(info.get("shape")), _counts(info.get("data_offsets"))
+    if shape is None or len(shape) > 8 or offsets is None or len(offsets) != 2:
+        raise ConvertError(f"{file}: damaged entry for tensor {name} (shape or offsets)")
+    start, end = offsets
+    if end > data_size:
+        raise ConvertError(
+            f"{file} is truncated: tensor {name} ends at byte {file_size - data_size + end},"
+            f" the file has {file_size} (download it again)"
+        )
+    itemsize = np.dtype(_DTYPES[dtype]).itemsize
+    if start > end or start % itemsize:
+        raise ConvertError(f"{file}: damaged entry for tensor {name} (offsets {start}..{end})")
+    expected = math.prod(shape) * itemsize
+    if end - start != expected:
+        raise ConvertError(f"{file}: tensor {name} has {end - start} bytes, its shape {tuple(shape)} needs {expected}")
+    return TensorRef(name, dtype, tuple(shape), start, end)
 
 
 @dataclass(frozen=True)
@@ -39,7 +83,7 @@ class TensorRef:
 class SafetensorsFile:
     def __init__(self, path: Path) -> None:
         self.path = path
-        size = path.stat().st_size
+        size = regular_file(path, "safetensors file", ConvertError).st_size
         with path.open("rb") as fh:
             head = fh.read(8)
             if len(head) < 8:
@@ -49,7 +93,7 @@ class SafetensorsFile:
                 raise ConvertError(f"{path.name} is truncated or not a safetensors file (header length {header_len})")
             try:
                 header = json.loads(fh.read(header_len))
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ConvertError(f"{path.name} has a damaged header (not JSON)") from None
         if not isinstance(header, dict):
             raise ConvertError(f"{path.name} has a damaged header")
@@ -59,21 +103,11 @@ class SafetensorsFile:
         for name, info in header.items():
             if name == "__metadata__":
                 continue
-            try:
-                dtype, shape, (start, end) = info["dtype"], tuple(int(d) for d in info["shape"]), info["data_offsets"]
-            except (KeyError, TypeError, ValueError):
-                raise ConvertError(f"{path.name}: damaged entry for tensor {name}") from None
-            if dtype not in _DTYPES:
-                raise ConvertError(f"{path.name}: tensor {name} has unsupported type {dtype}")
-            if end > data_size:
-                raise ConvertError(
-                    f"{path.name} is truncated: tensor {name} ends at byte {self.data_start + end},"
-                    f" the file has {size} (download it again)"
-                )
-            expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[dtype]).itemsize
-            if end - start != expected:
-                raise ConvertError(f"{path.name}: tensor {name} has {end - start} bytes, its shape {shape} needs {expected}")
-            self.tensors[name] = TensorRef(name, dtype, shape, start, end)
+            self.tensors[name] = _tensor_ref(path.name, name, info, data_size, self.data_start + data_size)
+        spans = sorted((ref.start, ref.end, ref.name) for ref in self.tensors.values() if ref.end > ref.start)
+        for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                raise ConvertError(f"{path.name} is damaged: tensors {first} and {second} overlap")
         self._fd: int | None = None
 
     def rows(self, name: str, start: int, stop: int) -> np.ndarray:
@@ -85,7 +119,11 @@ class SafetensorsFile:
         count = (stop - start) * row_items
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        raw = os.pread(self._fd, count * dtype.itemsize, first) if hasattr(os, "pread") else self._read_at(first, count * dtype.itemsize)
+        raw = (
+            os.pread(self._fd, count * dtype.itemsize, first)
+            if hasattr(os, "pread")
+            else self._read_at(first, count * dtype.itemsize)
+        )
         if len(raw) != count * dtype.itemsize:
             raise ConvertError(f"{self.path.name} ended while reading tensor {name} (truncated?)")
         arr = np.frombuffer(raw, dtype=dtype).reshape((stop - start, *ref.shape[1:]) if len(ref.shape) > 1 else (count,))

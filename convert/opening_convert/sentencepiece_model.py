@@ -7,8 +7,11 @@ Only what a GGUF ``llama`` tokenizer needs: each piece's text, score and type, t
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from opening.base.checks import regular_file
 
 from .errors import ConvertError
 
@@ -42,21 +45,22 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(buf: bytes):
+def _fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
     """Yield (field number, wire type, value) of one protobuf message."""
     pos = 0
+    value: int | bytes
     while pos < len(buf):
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7
         if wire == 0:
             value, pos = _varint(buf, pos)
         elif wire == 1:
-            value, pos = buf[pos:pos + 8], pos + 8
+            value, pos = buf[pos : pos + 8], pos + 8
         elif wire == 2:
             length, pos = _varint(buf, pos)
-            value, pos = buf[pos:pos + length], pos + length
+            value, pos = buf[pos : pos + length], pos + length
         elif wire == 5:
-            value, pos = buf[pos:pos + 4], pos + 4
+            value, pos = buf[pos : pos + 4], pos + 4
         else:
             raise ValueError(f"unsupported wire type {wire}")
         if pos > len(buf):
@@ -64,11 +68,24 @@ def _fields(buf: bytes):
         yield number, wire, value
 
 
+def _bytes(value: bytes | int) -> bytes:
+    if not isinstance(value, bytes):
+        raise ValueError("a field has the wrong wire type")
+    return value
+
+
+def _varint_value(value: bytes | int) -> int:
+    if not isinstance(value, int):
+        raise ValueError("a field has the wrong wire type")
+    return value
+
+
 def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def read_model(path: Path) -> SentencePieceModel:
+    regular_file(path, "tokenizer.model", ConvertError)
     try:
         buf = path.read_bytes()
     except OSError as exc:
@@ -78,28 +95,35 @@ def read_model(path: Path) -> SentencePieceModel:
         for number, _wire, value in _fields(buf):
             if number == 1:  # repeated SentencePiece
                 piece, score, kind = "", 0.0, NORMAL
-                for n, _w, v in _fields(value):
+                for n, w, v in _fields(_bytes(value)):
                     if n == 1:
-                        piece = v.decode("utf-8")
-                    elif n == 2:
-                        (score,) = struct.unpack("<f", v)
+                        piece = _bytes(v).decode("utf-8")
+                    elif n == 2 and w == 5:
+                        (score,) = struct.unpack("<f", _bytes(v))
                     elif n == 3:
-                        kind = v
+                        kind = _varint_value(v)
                 model.pieces.append(piece)
                 model.scores.append(score)
                 model.types.append(kind)
             elif number == 2:  # TrainerSpec
-                for n, _w, v in _fields(value):
+                for n, _w, v in _fields(_bytes(value)):
                     if n in (40, 41, 42, 43):
-                        setattr(model, {40: "unk_id", 41: "bos_id", 42: "eos_id", 43: "pad_id"}[n], _signed(v))
+                        setattr(model, {40: "unk_id", 41: "bos_id", 42: "eos_id", 43: "pad_id"}[n], _signed(_varint_value(v)))
             elif number == 3:  # NormalizerSpec
-                for n, _w, v in _fields(value):
+                for n, _w, v in _fields(_bytes(value)):
                     if n == 1:
-                        model.normalizer = v.decode("utf-8")
+                        model.normalizer = _bytes(v).decode("utf-8")
                     elif n == 3:
-                        model.add_dummy_prefix = bool(v)
+                        model.add_dummy_prefix = bool(_varint_value(v))
     except (ValueError, UnicodeDecodeError, struct.error) as exc:
         raise ConvertError(f"{path.name} is not a SentencePiece model ({exc})") from None
     if not model.pieces:
         raise ConvertError(f"{path.name} holds no SentencePiece pieces: is it a tokenizer.model?")
+    for name in ("unk_id", "bos_id", "eos_id", "pad_id"):
+        if not -1 <= getattr(model, name) < len(model.pieces):
+            raise ConvertError(
+                f"{path.name} is damaged: {name} {getattr(model, name)} is not one of its {len(model.pieces)} pieces"
+            )
+    if not all(kind in (NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE) for kind in model.types):
+        raise ConvertError(f"{path.name} is damaged: a piece has an unknown type")
     return model

@@ -1,4 +1,5 @@
-from .cli import main
 import sys
+
+from opening.cli.main import main
 
 sys.exit(main())

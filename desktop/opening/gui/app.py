@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
 
-from .. import __version__
-
+from opening import __version__
+from opening.base.logs import configure_logging
+from opening.gui.options import add_gui_arguments
 
 
 def _ensure_streams() -> None:
@@ -23,9 +23,7 @@ def _ensure_streams() -> None:
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="opening-desktop", description="The OpenING Desktop window.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--language", choices=("en", "zh"), help="interface language (default: the system's)")
-    parser.add_argument("--model", metavar="PATH", help="open this GGUF instead of the usual one")
-    parser.add_argument("--seed", type=int, metavar="N", help="fixed seed: the same text and parameters give the same run")
+    add_gui_arguments(parser)
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -35,14 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     launched = time.time()
     _ensure_streams()
     args = _parse(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), format="%(name)s: %(message)s")
+    configure_logging(args.verbose, "opening-desktop")
 
     from PySide6.QtCore import QLocale, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ..settings import Settings
-    from . import strings
-    from .main_window import MainWindow
+    from opening.base.settings import Settings
+    from opening.gui import strings
+    from opening.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("OpenING Desktop")
@@ -56,9 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     if args.quit_after_show:
         # the first event-loop turn after show(): the window has been exposed and painted
-        QTimer.singleShot(0, lambda: (print(f"shown {time.time():.6f} {time.time() - launched:.6f}", flush=True),
-                                      window.close()))
+        QTimer.singleShot(0, lambda: (print(f"shown {time.time():.6f} {time.time() - launched:.6f}", flush=True), window.close()))
     else:
         QTimer.singleShot(0, lambda: window.start(args.model))
     return app.exec()
-

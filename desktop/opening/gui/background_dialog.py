@@ -8,8 +8,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 
-from ..errors import Cancelled, OpeningError
-from .strings import tr
+from opening.base.errors import Cancelled, OpeningError
+from opening.gui.strings import tr
 
 
 class JobWorker(QObject):

@@ -11,16 +11,26 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ..errors import Cancelled
-from ..model_registry import register
-from .background_dialog import BackgroundDialog, JobWorker
-from .strings import tr
+from opening.base.errors import Cancelled
+from opening.gui.background_dialog import BackgroundDialog, JobWorker
+from opening.gui.strings import tr
+from opening.models.registry import register
+from opening_convert.types import ALL_TYPES, DEFAULT_TYPE
 
-TYPES = ("Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "BF16", "F32")
+TYPES = (DEFAULT_TYPE, *(t for t in reversed(ALL_TYPES) if t != DEFAULT_TYPE))
+"""The converter's types, its default first."""
 
 
 class ConvertWorker(JobWorker):
@@ -28,7 +38,7 @@ class ConvertWorker(JobWorker):
 
     @Slot(object)
     def run(self, job: tuple[Path, Path, str, threading.Event]) -> None:
-        from opening_convert.cli import convert  # numpy-heavy; imported off the GUI thread
+        from opening_convert.job import convert  # numpy-heavy; imported off the GUI thread
 
         checkpoint, out, out_type, cancel = job
 

@@ -12,15 +12,22 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
-from ..catalog import load_catalog
-from ..hub_download import DownloadProgress, Downloaded, download
-from ..model_registry import register
-from .background_dialog import BackgroundDialog, JobWorker
-from .strings import tr
+from opening.gui.background_dialog import BackgroundDialog, JobWorker
+from opening.gui.strings import tr
+from opening.models.catalog import load_catalog
+from opening.models.hub_download import Downloaded, DownloadProgress, download
+from opening.models.registry import register
 
 
 @dataclass
@@ -38,8 +45,14 @@ class DownloadWorker(JobWorker):
     @Slot(object)
     def run(self, job: DownloadJob) -> None:
         def work() -> Downloaded:
-            got = download(job.repo_id, job.filename, revision=job.revision, sha256=job.sha256,
-                           progress=self.progress.emit, cancel=job.cancel.is_set)
+            got = download(
+                job.repo_id,
+                job.filename,
+                revision=job.revision,
+                sha256=job.sha256,
+                progress=self.progress.emit,
+                cancel=job.cancel.is_set,
+            )
             register(got.path, "downloaded", job.repo_id)
             return got
 

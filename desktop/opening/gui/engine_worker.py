@@ -15,9 +15,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..engine import EngineSettings
-from ..errors import BadInput, Cancelled, OpeningError
-from ..request import Request
+from opening.base.errors import BadInput, Cancelled, OpeningError
+from opening.llama.engine import EngineSettings
+from opening.pipeline.request import Request
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class EngineWorker(QObject):
     loadProgress = Signal(float)
     loaded = Signal(object)  # Loaded
     loadFailed = Signal(object, str)  # path, reason
-    stage = Signal(str, float)  # "generating" / "ranking", fraction done
+    stage = Signal(str, float)  # "generating" / "scoring" / "hashing", fraction done
     piece = Signal(int, str)
     finished = Signal(object, float)  # Outcome, seconds
     failed = Signal(str, bool)  # message, bad input (True) or failure (False)
@@ -61,11 +61,11 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def load(self, job: LoadJob) -> None:
-        from ..pipeline import open_engine
+        from opening.pipeline.run import open_engine
 
         self.close()
         try:
-            self._engine, note = open_engine(job.path, job.settings, progress=lambda f: self._progress(job, f))
+            self._engine, note = open_engine(job.path, job.settings, progress=self._progress, cancel=job.cancel.is_set)
         except Cancelled:
             return
         except OpeningError as exc:
@@ -77,13 +77,12 @@ class EngineWorker(QObject):
             return
         self.loaded.emit(Loaded(job.path, self._engine.model.name, self._engine.load_ms, note))
 
-    def _progress(self, job: LoadJob, fraction: float) -> bool:
+    def _progress(self, _stage: str, fraction: float) -> None:
         self.loadProgress.emit(fraction)
-        return not job.cancel.is_set()
 
     @Slot(object)
     def run(self, job: RunJob) -> None:
-        from ..pipeline import run_request
+        from opening.pipeline.run import run_request
 
         if job.cancel.is_set():
             self.finished.emit(None, 0.0)
@@ -93,8 +92,12 @@ class EngineWorker(QObject):
             return
         try:
             outcome = run_request(
-                self._engine, job.request, source=job.source, on_piece=self.piece.emit,
-                cancel=job.cancel.is_set, on_stage=self.stage.emit,
+                self._engine,
+                job.request,
+                source=job.source,
+                on_piece=self.piece.emit,
+                cancel=job.cancel.is_set,
+                on_stage=self.stage.emit,
             )
         except BadInput as exc:
             self.failed.emit(str(exc), True)

@@ -6,11 +6,17 @@ from typing import Any
 
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
-from .param_row import PARAMS, ParamRow
-from .strings import tr
+from opening.gui.param_row import PARAMS, ParamRow
+from opening.gui.strings import tr
 
 
 class FormPanel(QWidget):

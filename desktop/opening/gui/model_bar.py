@@ -5,23 +5,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 
-from ..gguf_file import GGUFInfo
-from .strings import tr
-
-
-def human_size(n_bytes: int) -> str:
-    size = float(n_bytes)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit in ("B", "KB") else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+from opening.gui.strings import tr
+from opening.models.gguf_file import GGUFInfo, format_params, human_size
 
 
 def describe_model(info: GGUFInfo) -> str:
-    params = info.n_params
-    count = f"{params / 1e9:.1f}B" if params >= 1e9 else f"{params / 1e6:.0f}M"
-    return f"{info.name} · {count} params · {human_size(info.file_size)} · {info.quantization} · {info.architecture}"
+    size = human_size(info.file_size)
+    return f"{info.name} · {format_params(info.n_params)} params · {size} · {info.quantization} · {info.architecture}"
 
 
 class ModelBar(QWidget):

@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-    QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ..ranking import Ranking, RankedCandidate
-from ..records import FORMATS
-from . import strings
-from .strings import tr
+from opening.data.records import FORMATS, fold_input
+from opening.gui import strings
+from opening.gui.strings import tr
+from opening.pipeline.ranking import RankedCandidate
+from opening.pipeline.report import caption_parts
+from opening.pipeline.run import Outcome
 
 INDEX_ROLE = Qt.ItemDataRole.UserRole
 REPAINT_MS = 50
 
 
-def candidate_caption(cand: RankedCandidate, chosen: int | None) -> str:
-    parts = [tr("candidate", n=cand.index + 1)]
-    if cand.rejected:
-        parts.append(tr("rejected", reason=strings.reason(cand.rejected)))
-    elif cand.duplicate_of is not None:
-        parts.append(tr("duplicate", n=cand.duplicate_of + 1))
-    elif cand.nll is not None and cand.ifd is not None:
-        parts.append(f"NLL {cand.nll:.3f} · IFD {cand.ifd:.3f}")
-        if not cand.helps:
-            parts.append(tr("does_not_help"))
-    if cand.index == chosen:
-        parts.append("★ " + tr("chosen"))
-    return " · ".join(parts)
+def candidate_caption(cand: dict[str, Any], index: int, chosen: int | None) -> str:
+    """The core's caption parts (``caption_parts``) in the window's language."""
+    words = []
+    for key, values in caption_parts(cand, index, chosen):
+        if key == "rejected":
+            values = {"reason": strings.reason(values["reason"])}
+        words.append(("★ " if key == "chosen" else "") + tr(f"cap_{key}", **values))
+    return " · ".join(words)
 
 
 LIST_CHARS = 400
@@ -38,8 +48,7 @@ LIST_CHARS = 400
 
 
 def candidate_body(cand: RankedCandidate) -> str:
-    text = cand.instruction or cand.raw.strip()
-    return f"{text} ### Input: {cand.input}" if cand.input else text
+    return fold_input(cand.instruction or cand.raw.strip(), cand.input)
 
 
 def shorten(text: str, limit: int = LIST_CHARS) -> str:
@@ -180,8 +189,10 @@ class ResultsPanel(QWidget):
 
     # -- results ---------------------------------------------------------------------------------
 
-    def show_ranking(self, ranking: Ranking, selected: int | None) -> None:
+    def show_ranking(self, outcome: Outcome, selected: int | None) -> None:
         """List the candidates best first with their scores and highlight ``selected`` (no signal)."""
+        assert outcome.ranking is not None
+        ranking, report = outcome.ranking, outcome.report
         self._streamed = []
         self._dirty.clear()
         with QSignalBlocker(self.candidate_list):
@@ -190,7 +201,8 @@ class ResultsPanel(QWidget):
             for index in ranking.order():
                 cand = ranking.candidates[index]
                 body = candidate_body(cand)
-                item = QListWidgetItem(f"{candidate_caption(cand, ranking.chosen)}\n{shorten(body)}")
+                caption = candidate_caption(report["candidates"][index], index, ranking.chosen)
+                item = QListWidgetItem(f"{caption}\n{shorten(body)}")
                 item.setToolTip(f"{cand.template} · {cand.tokens} tokens · {cand.finish_reason}\n\n{shorten(body, 4000)}")
                 item.setData(INDEX_ROLE, index)
                 if cand.rejected or cand.duplicate_of is not None:

@@ -1,0 +1,109 @@
+"""The user's persistent settings (a small JSON file in the user folder)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from opening.base import paths
+from opening.base.atomic import atomic_write_text
+from opening.base.errors import OpeningError, describe_os_error
+from opening.base.limits import MAX_THREADS_SETTING
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    default_model: str | None = None
+    threads: int | None = None
+    gpu_layers: int = 0
+    use_mmap: bool | None = None
+    """None: automatic (read on the CPU, map with GPU offload)."""
+    repack: bool = True
+    """llama.cpp's CPU weight repacking: faster generation steps, slower batches (README "Loading mode")."""
+    # the window's state
+    params: dict[str, Any] = field(default_factory=dict)
+    """The last sampling parameters (SamplingParams field names)."""
+    dataset_file: str | None = None
+    dataset_format: str | None = None
+    auto_save: bool = True
+    language: str | None = None
+    """``en`` or ``zh``; None follows the system locale."""
+    window_geometry: str | None = None
+    """Base64 of the window's saved geometry."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or paths.config_file()
+        try:
+            if path.exists() and not path.is_file():
+                log.warning("ignoring settings file %s: not a regular file", path)
+                return cls()
+            raw = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError, RecursionError) as exc:
+            log.warning("ignoring unreadable settings file %s: %s", path, exc)
+            return cls()
+        if not isinstance(raw, dict):
+            log.warning("ignoring settings file %s: not a JSON object", path)
+            return cls()
+        known = {f.name for f in fields(cls)} - {"extra"}
+        values = {}
+        for key, value in raw.items():
+            if key in known and _type_ok(key, value):
+                values[key] = value
+            elif key in known:
+                log.warning("ignoring setting %s=%r in %s: wrong type", key, value, path)
+        extra = {k: v for k, v in raw.items() if k not in known}
+        return cls(**values, extra=extra)
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or paths.config_file()
+        data = asdict(self)
+        data.update(data.pop("extra"))
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2))
+        except OSError as exc:
+            raise OpeningError(f"could not save the settings to {path}: {describe_os_error(exc)}") from None
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "default_model": (str, type(None)),
+    "threads": (int, type(None)),
+    "gpu_layers": (int,),
+    "use_mmap": (bool, type(None)),
+    "repack": (bool,),
+    "params": (dict,),
+    "dataset_file": (str, type(None)),
+    "dataset_format": (str, type(None)),
+    "auto_save": (bool,),
+    "language": (str, type(None)),
+    "window_geometry": (str, type(None)),
+}
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _type_ok(key: str, value: Any) -> bool:
+    types = _TYPES.get(key)
+    if types is None:
+        return True
+    if isinstance(value, bool) and bool not in types:  # JSON true is not a thread count
+        return False
+    if key == "threads" and isinstance(value, int) and not 1 <= value <= MAX_THREADS_SETTING:
+        return False
+    if key == "gpu_layers" and isinstance(value, int) and not -1 <= value <= 100_000:
+        return False
+    return isinstance(value, types)

@@ -1,0 +1,136 @@
+"""``opening generate``: one text in, candidate instructions and the chosen pair out.
+
+Order matters: everything that needs no model (the text, the parameters, the save target, the model
+file's header) is checked before the model loads; the pair is saved before anything is printed, so a
+closed or full stdout never loses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from opening.base.errors import BadInput
+from opening.base.limits import MAX_THREADS_SETTING
+from opening.base.sampling import SamplingParams
+from opening.base.settings import Settings
+from opening.cli.command import write_stdout
+from opening.cli.progress import TerminalProgress
+from opening.data.dataset_file import DatasetFile
+from opening.data.records import FORMATS, fold_input
+from opening.llama.backend import default_threads
+from opening.models.gguf_file import inspect_gguf
+from opening.models.resolve import resolve_model
+from opening.pipeline.report import caption
+from opening.pipeline.request import Request, check_text, read_text_file
+from opening.pipeline.run import check_fit, engine_settings, open_engine, run_request
+from opening.pipeline.templates import FAMILIES, resolve_family
+
+PROG = "opening"
+
+
+def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    d = SamplingParams()
+    gen = sub.add_parser("generate", help="sample candidate instructions for a text")
+    gen.add_argument("text", nargs="?", help="the text (the output of the pair); or use --file")
+    gen.add_argument("--file", metavar="PATH", help="read the text from a UTF-8 file ('-' for standard input)")
+    gen.add_argument("--model", metavar="PATH", help="GGUF model file (default: OPENING_MODEL, settings, demo)")
+    gen.add_argument("--template", choices=FAMILIES, default="auto", help="reverse template family")
+    gen.add_argument("--temperature", type=float, default=d.temperature, metavar="F")
+    gen.add_argument("--top-p", type=float, default=d.top_p, metavar="F")
+    gen.add_argument("--top-k", type=int, default=d.top_k, metavar="N")
+    gen.add_argument("-n", type=int, default=d.n, metavar="N", help="number of candidates (1-10)")
+    gen.add_argument("--max-tokens", type=int, default=d.max_tokens, metavar="N")
+    gen.add_argument("--seed", type=int, default=None, metavar="N", help="same seed + same parameters = same output")
+    gen.add_argument("--threads", type=int, default=None, metavar="N", help=f"CPU threads (default {default_threads()})")
+    gen.add_argument("--gpu-layers", type=int, default=None, metavar="N", help="layers on the GPU (0 CPU, -1 all)")
+    gen.add_argument("--format", choices=("text", "json"), default="text")
+    gen.add_argument("--save", metavar="PATH", help="append the chosen pair to a dataset file (.json or .jsonl)")
+    gen.add_argument(
+        "--save-format",
+        choices=FORMATS,
+        default=None,
+        help="dataset format (default: jsonl for .jsonl, else the file's own format, else demo)",
+    )
+
+
+def _text(args: argparse.Namespace) -> str:
+    if args.text is not None and args.file is not None:
+        raise BadInput("give the text either as an argument or with --file, not both")
+    if args.file is not None:
+        return read_text_file(args.file)
+    if args.text is not None:
+        return args.text
+    raise BadInput("no text: give it as an argument, or with --file PATH (--file - reads standard input)")
+
+
+def run(args: argparse.Namespace) -> int:
+    text = check_text(_text(args))
+    params = SamplingParams(
+        temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, n=args.n, max_tokens=args.max_tokens, seed=args.seed
+    )
+    params.validate()
+    if args.threads is not None and not 1 <= args.threads <= MAX_THREADS_SETTING:
+        raise BadInput(f"--threads must be between 1 and {MAX_THREADS_SETTING} (got {args.threads})")
+    if args.model == "":
+        raise BadInput("--model needs a file name")
+    if args.save == "":
+        raise BadInput("--save needs a file name")
+    dataset = DatasetFile.open(args.save, args.save_format) if args.save is not None else None
+    settings = Settings.load()
+    resolved = resolve_model(args.model, settings)
+    info = inspect_gguf(resolved.path)  # header and hyper-parameters checked before any estimate
+    resolve_family(args.template, info.chat_template is not None)
+    chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
+    warning = check_fit(info, params, chosen, text).warning()
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    progress = TerminalProgress()
+    engine, note = open_engine(resolved.path, chosen)
+    if note:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    pieces = 0
+
+    def on_piece(_index: int, _text: str) -> None:
+        nonlocal pieces
+        pieces += 1
+        if pieces % 8 == 0:
+            progress.update(pieces, None, "generating")
+
+    def on_stage(stage: str, fraction: float) -> None:
+        if stage in ("scoring", "hashing"):
+            progress.update(round(100 * fraction), 100, stage)
+
+    with engine:
+        outcome = run_request(
+            engine, Request(text, params, args.template), source=args.file or "argument", on_piece=on_piece, on_stage=on_stage
+        )
+    progress.close()
+    record = outcome.chosen_record
+    if record is not None and dataset is not None:
+        dataset.append(record)  # saved before anything is printed
+        print(f"{PROG}: saved the pair to {dataset.path} ({dataset.fmt} format)", file=sys.stderr)
+    write_stdout(format_report(outcome.report, args.format))
+    if record is None:
+        print(
+            f"{PROG}: no usable instruction: all {len(outcome.candidates)} candidates were rejected"
+            f" ({outcome.ranking.rejection_summary() if outcome.ranking else ''}); nothing saved. Try another"
+            " seed, a higher temperature or a larger model.",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
+
+
+def format_report(report: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    lines = []
+    for i in report["rank_order"]:
+        cand = report["candidates"][i]
+        lines.append(f"{caption(cand, i, report['chosen'])}:\n{fold_input(cand['instruction'], cand['input'], sep=chr(10))}\n")
+    lines.append("Paired instruction and output in json format")
+    lines.append(json.dumps([report["pair"]] if report["pair"] else [], ensure_ascii=False))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,139 @@
+"""The model side of the window: which model is open, loading it on the engine thread (checked first,
+with progress and cancel), the memory warning, and reloading when Threads or GPU layers change."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from opening.base.errors import OpeningError
+from opening.base.sampling import SamplingParams
+from opening.base.settings import Settings
+from opening.gui.engine_worker import EngineThread, Loaded, LoadJob
+from opening.gui.model_bar import ModelBar, describe_model
+from opening.gui.strings import tr
+from opening.llama.backend import gpu_offload_supported
+from opening.models.gguf_file import inspect_gguf
+from opening.models.resolve import resolve_model
+from opening.pipeline.run import check_fit, engine_settings
+
+log = logging.getLogger(__name__)
+RELOAD_DELAY_MS = 600
+
+
+class ModelControl(QObject):
+    changed = Signal(bool)
+    """On the GUI thread when a load ends (True: loaded)."""
+    message = Signal(str, bool)
+    """(text, is an error) for the window's status line."""
+
+    def __init__(
+        self,
+        bar: ModelBar,
+        engine: EngineThread,
+        settings: Settings,
+        params: Callable[[], SamplingParams],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bar, self.engine, self.settings, self.params = bar, engine, settings, params
+        self.path: Path | None = None
+        self.ready = False
+        self.job: LoadJob | None = None
+        self._remember = False
+        self._caption = ""
+        self._fit_warning = ""
+        self._reload = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
+        self._reload.timeout.connect(self.reload)
+        bar.optionsChanged.connect(self._reload.start)
+        w = engine.worker
+        w.loadProgress.connect(self._on_progress)
+        w.loaded.connect(self._on_loaded)
+        w.loadFailed.connect(self._on_failed)
+
+    def start(self, model: str | None = None) -> None:
+        """Once the window shows: ask llama.cpp about GPU support, then open ``model`` or the CLI's choice."""
+        self.bar.set_gpu_supported(_gpu_supported())
+        if model:
+            self.open(model, remember=False)
+            return
+        try:
+            self.open(resolve_model(None, self.settings).path, remember=False)
+        except OpeningError as exc:
+            self.bar.show_text(tr("no_model"))
+            self.message.emit(str(exc), True)
+
+    def open(self, path: str | Path, *, remember: bool = True) -> bool:
+        """Check the file (before llama.cpp sees it), then load it on the engine thread."""
+        path = Path(path)
+        try:
+            info = inspect_gguf(path)
+        except OpeningError as exc:
+            self.message.emit(str(exc), True)
+            return False
+        if self.job is not None:
+            self.job.cancel.set()
+        chosen = engine_settings(self.settings, threads=self.bar.threads.value(), gpu_layers=self.bar.gpu_layers.value())
+        warning = check_fit(info, self.params(), chosen).warning()
+        self._fit_warning = tr("fit_warning", warning=warning) if warning else ""
+        self.path, self.ready, self._remember = path, False, remember
+        self.bar.show_text(tr("loading_model", name=info.name), str(path))
+        self.bar.set_progress(0.0)
+        self._caption = describe_model(info)
+        self.job = LoadJob(path, chosen)
+        self.engine.load(self.job)
+        return True
+
+    @Slot()
+    def reload(self) -> None:
+        self.settings.threads = self.bar.threads.value()
+        self.settings.gpu_layers = self.bar.gpu_layers.value()
+        if self.path is not None:
+            self.open(self.path, remember=False)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel.set()
+
+    @Slot(float)
+    def _on_progress(self, fraction: float) -> None:
+        self.bar.set_progress(fraction)
+
+    @Slot(object)
+    def _on_loaded(self, loaded: Loaded) -> None:
+        if loaded.path != self.path:
+            return  # an older load finished after the user opened another model
+        self.ready, self.job = True, None
+        self.bar.set_progress(None)
+        self.bar.show_text(self._caption, str(loaded.path))
+        if self._remember:
+            self.settings.default_model = str(loaded.path)
+            try:
+                self.settings.save()
+            except OpeningError as exc:
+                log.warning("%s", exc)
+        message = tr("status_loaded", name=loaded.name, seconds=loaded.load_ms / 1000)
+        notes = [m for m in (loaded.gpu_note, self._fit_warning) if m]
+        self.message.emit(" ".join([message, *notes]), bool(notes))
+        self.changed.emit(True)
+
+    @Slot(object, str)
+    def _on_failed(self, path: Path, reason: str) -> None:
+        if path != self.path:
+            return  # an older load, superseded by the one now under way
+        self.ready, self.job = False, None
+        self.bar.set_progress(None)
+        self.bar.show_text(tr("model_failed", reason=reason), str(self.path))
+        self.message.emit(reason, True)
+        self.changed.emit(False)
+
+
+def _gpu_supported() -> bool:
+    try:
+        return gpu_offload_supported()
+    except Exception as exc:  # a broken llama.cpp install must not stop the window from working
+        log.warning("could not ask llama.cpp about GPU support: %s", exc)
+        return False

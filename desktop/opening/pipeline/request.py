@@ -1,0 +1,82 @@
+"""One generation request: check the user's text, build the prompts, sample candidates.
+
+The CLI and the window both call :func:`generate_candidates`; nothing here knows about either.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from opening.base.checks import plain_text, regular_file
+from opening.base.errors import BadInput, describe_os_error
+from opening.base.progress import CancelFn
+from opening.base.sampling import SamplingParams
+from opening.pipeline.templates import build_prompts
+
+if TYPE_CHECKING:
+    from opening.llama.engine import Engine, GenerationResult, PieceFn
+
+MAX_TEXT_CHARS = 200_000
+"""Far beyond any model's context; longer input is refused before tokenizing it."""
+
+
+@dataclass
+class Request:
+    text: str
+    params: SamplingParams = field(default_factory=SamplingParams)
+    family: str = "auto"
+
+
+def check_text(text: str) -> str:
+    """Refuse empty, binary, non-UTF-8 or absurdly long text; the text itself is kept as given."""
+    plain_text(text, "the text")
+    if not text or not text.strip():
+        raise BadInput("the text is empty: give the output you want an instruction for")
+    if "\x00" in text:
+        raise BadInput("the text contains NUL characters: is it a binary file?")
+    if len(text) > MAX_TEXT_CHARS:
+        raise BadInput(f"the text is {len(text)} characters long; the limit is {MAX_TEXT_CHARS}")
+    return text
+
+
+def read_text_file(path: str) -> str:
+    """Read a UTF-8 text file (``-`` is standard input) with a clear message for anything else."""
+    if path == "-":
+        if sys.stdin is None:
+            raise BadInput("standard input is closed: give the text as an argument or with --file PATH")
+        stream = sys.stdin.buffer
+    else:
+        size = regular_file(Path(path), "text file").st_size
+        if size > 4 * MAX_TEXT_CHARS:
+            raise BadInput(f"{path} is {size} bytes; the limit is {MAX_TEXT_CHARS} characters")
+        stream = None
+    try:
+        if stream is not None:
+            raw = stream.read(4 * MAX_TEXT_CHARS + 1)
+        else:
+            raw = Path(path).read_bytes()
+    except (OSError, ValueError) as exc:
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else "it is closed"
+        raise BadInput(f"cannot read {'standard input' if path == '-' else path}: {reason}") from None
+    if b"\x00" in raw:
+        raise BadInput(f"{path} is not a text file (it contains NUL bytes)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def generate_candidates(
+    engine: Engine,
+    request: Request,
+    *,
+    on_piece: PieceFn | None = None,
+    cancel: CancelFn | None = None,
+) -> GenerationResult:
+    text = check_text(request.text)
+    request.params.validate()
+    prompts = build_prompts(engine.model, text, request.family)
+    return engine.generate(prompts, request.params, on_piece=on_piece, cancel=cancel)

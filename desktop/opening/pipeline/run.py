@@ -1,0 +1,145 @@
+"""One whole run, as both the CLI and the window make it, and the one result shape a caller reads.
+
+* :func:`engine_settings` — what the engine runs with (explicit choices, then settings, then defaults).
+* :func:`check_fit` — the memory guardrail under the one load-mode rule.
+* :func:`open_engine` — vet the file, load it (GPU first, the CPU if that fails).
+* :func:`run_request` — generate, rank and describe: an :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opening.base.errors import BadInput, Cancelled, ModelError
+from opening.base.progress import CancelFn, StageFn
+from opening.base.sampling import SamplingParams
+from opening.base.settings import Settings
+from opening.data.records import PairRecord
+from opening.llama.backend import load_mode
+from opening.llama.engine import Engine, EngineSettings, GenerationResult, PieceFn
+from opening.llama.probe import vet_model
+from opening.models.file_hash import cached_sha256
+from opening.models.gguf_file import GGUFInfo
+from opening.models.memory_fit import FitEstimate, estimate
+from opening.pipeline.ranking import RankedCandidate, Ranking, rank
+from opening.pipeline.report import build_report, candidate_record
+from opening.pipeline.request import Request, generate_candidates
+
+log = logging.getLogger(__name__)
+
+
+def engine_settings(settings: Settings, *, threads: int | None = None, gpu_layers: int | None = None) -> EngineSettings:
+    """What the engine runs with: explicit choices first, then the user's settings, then defaults."""
+    chosen = EngineSettings(
+        gpu_layers=gpu_layers if gpu_layers is not None else settings.gpu_layers,
+        use_mmap=settings.use_mmap,
+        repack=settings.repack,
+    )
+    if threads or settings.threads:
+        chosen.threads = threads or settings.threads or chosen.threads
+    return chosen
+
+
+def check_fit(info: GGUFInfo, params: SamplingParams, settings: EngineSettings, text: str = "") -> FitEstimate:
+    """The run's memory estimate, for the file loaded as ``settings`` will load it."""
+    use_mmap, repack = load_mode(settings.gpu_layers, settings.use_mmap, settings.repack)
+    text_tokens = len(text.encode("utf-8")) // 3 + 1 if text else 64
+    return estimate(info, params, text_tokens=text_tokens, use_mmap=use_mmap, repack=repack)
+
+
+def open_engine(
+    path: Path,
+    settings: EngineSettings,
+    *,
+    progress: StageFn | None = None,
+    cancel: CancelFn | None = None,
+) -> tuple[Engine, str]:
+    """Vet the file (header checks; a first load in a child process), then load it; if loading onto the
+    GPU fails, load it on the CPU and say why (the second value)."""
+    vet_model(Path(path))
+    try:
+        return Engine(path, settings, progress=progress, cancel=cancel), ""
+    except (Cancelled, BadInput):
+        raise
+    except ModelError as exc:
+        if settings.gpu_layers == 0:
+            raise
+        note = f"loading onto the GPU failed ({exc}); running on the CPU instead"
+        log.warning("%s", note)
+        return Engine(path, dataclasses.replace(settings, gpu_layers=0), progress=progress, cancel=cancel), note
+
+
+@dataclass
+class Outcome:
+    """What one run produced; everything a caller reads is here.
+
+    ``candidates`` are in generation order with their cleaning, rejection, duplicate and scores;
+    ``chosen`` indexes them (None: every candidate was rejected, or the run was cancelled);
+    ``records`` holds the pair each candidate makes (the user may still pick a rejected one);
+    ``report`` is the JSON report of ``opening generate --format json``.
+    """
+
+    request: Request
+    result: GenerationResult
+    ranking: Ranking | None
+    """None when the run was cancelled before ranking."""
+    report: dict[str, Any] = field(default_factory=dict)
+    records: list[PairRecord] = field(default_factory=list)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.ranking is None
+
+    @property
+    def candidates(self) -> list[RankedCandidate]:
+        return [] if self.ranking is None else self.ranking.candidates
+
+    @property
+    def chosen(self) -> int | None:
+        return None if self.ranking is None else self.ranking.chosen
+
+    @property
+    def chosen_record(self) -> PairRecord | None:
+        return None if self.chosen is None else self.records[self.chosen]
+
+    @property
+    def pair(self) -> dict[str, str] | None:
+        """The chosen pair in the demo's format (``{"instruction", "output"}``), or None."""
+        record = self.chosen_record
+        return None if record is None else record.to_format("demo")
+
+
+def run_request(
+    engine: Engine,
+    request: Request,
+    *,
+    source: str,
+    on_piece: PieceFn | None = None,
+    cancel: CancelFn | None = None,
+    on_stage: StageFn | None = None,
+) -> Outcome:
+    """Generate, rank and describe one request. Stages reported: ``generating``, ``scoring`` (fractions as
+    the pass goes) and ``hashing`` (the model's SHA-256, once per file)."""
+    if on_stage:
+        on_stage("generating", 0.0)
+    result = generate_candidates(engine, request, on_piece=on_piece, cancel=cancel)
+    if result.cancelled:
+        return Outcome(request, result, None)
+    if on_stage:
+        on_stage("scoring", 0.0)
+    try:
+        ranking = rank(engine, request.text, result, cancel=cancel, progress=on_stage)
+    except Cancelled:
+        result.cancelled = True
+        return Outcome(request, result, None)
+    sha = cached_sha256(engine.model.path, progress=on_stage)
+    report = build_report(request, engine, result, ranking, model_sha256=sha)
+    records = [
+        candidate_record(request, engine, result, ranking, i, model_sha256=sha, source=source)
+        for i in range(len(ranking.candidates))
+    ]
+    return Outcome(request, result, ranking, report, records)

@@ -1,0 +1,128 @@
+"""Reverse templates: the prompts that ask a model which instruction a text answers.
+
+Two families:
+
+* ``opening`` — the three raw LongForm-style prompts of the original OpenING demo, for the fine-tuned
+  generator and for base models. The model continues after ``X:``.
+* ``chat`` — the same three questions put through the model's own chat template, for instruct models.
+
+``auto`` picks ``chat`` when the GGUF carries a chat template, else ``opening``. Prompts are built as
+token ids: the user's text is never parsed for special tokens, and the whole prompt is tokenized in
+one piece whenever that is safe (tokenizing pieces separately and concatenating changes the tokens).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from opening.base.errors import BadInput
+from opening.llama.chat_template import render_chat
+
+if TYPE_CHECKING:  # the model is passed in; importing this module loads no llama.cpp
+    from opening.llama.engine import Prompt
+    from opening.llama.model import LlamaModel
+
+FAMILIES = ("auto", "opening", "chat")
+TEXT = "{text}"
+
+
+@dataclass(frozen=True)
+class ReverseTemplate:
+    name: str
+    raw: str
+    """The original prompt, ``{text}`` standing for the user's text; the model answers after ``X:``."""
+    question: str
+    """The same question for an instruct model, asked as one user turn of its chat template."""
+
+
+OPENING_TEMPLATES: tuple[ReverseTemplate, ...] = (
+    ReverseTemplate(
+        "instruction",
+        "Instruction: X\n\nOutput: {text}\n\nWhat kind of instruction could this be the answer to?\n\nX:",
+        "Here is the output of a task:\n\n{text}\n\nWhat kind of instruction could this be the answer to?"
+        " Reply with the instruction only.",
+    ),
+    ReverseTemplate(
+        "message",
+        "You are a chatbot. A user sent you an informal message and your reply is as follows.\n\n"
+        "Message: X\n\nReply: {text}\n\nWhat is the informal message X?\n\nX:",
+        "A user sent a chatbot an informal message, and the chatbot replied:\n\n{text}\n\n"
+        "What was the user's message? Reply with the message only.",
+    ),
+    ReverseTemplate(
+        "query",
+        "You are a search engine. A person queried something in detail and the most relevant document "
+        "about the query is as follows.\n\nQuery: X\n\nDocument: {text}\n\nWhat is the detailed query X?\n\nX:",
+        "A person searched for something in detail, and the most relevant document was:\n\n{text}\n\n"
+        "What was the detailed query? Reply with the query only.",
+    ),
+)
+
+# Where a base model, having answered, starts another block of the template: cut the candidate there.
+OPENING_STOPS: tuple[str, ...] = (
+    "\n\nInstruction:",
+    "\n\nOutput:",
+    "\n\nX:",
+    "\n\nMessage:",
+    "\n\nReply:",
+    "\n\nQuery:",
+    "\n\nDocument:",
+    "\n\nWhat kind of instruction",
+    "\n\nWhat is the informal message",
+    "\n\nWhat is the detailed query",
+)
+
+
+def prompt_pieces(template: str) -> tuple[str, ...]:
+    """The fixed texts around ``{text}`` in a template (``family/name``), raw and chat forms."""
+    name = template.split("/", 1)[-1]
+    for t in OPENING_TEMPLATES:
+        if t.name == name:
+            return tuple(p for form in (t.raw, t.question) for p in form.split(TEXT) if p.strip())
+    return ()
+
+
+def resolve_family(family: str, has_chat_template: bool) -> str:
+    """``auto`` → ``chat`` when the model has a chat template, else ``opening``."""
+    if family not in FAMILIES:
+        raise BadInput(f"unknown template family '{family}' (choose one of {', '.join(FAMILIES)})")
+    if family == "auto":
+        return "chat" if has_chat_template else "opening"
+    if family == "chat" and not has_chat_template:
+        raise BadInput("this model has no chat template; use the 'opening' template family")
+    return family
+
+
+def build_prompts(model: LlamaModel, text: str, family: str) -> list[Prompt]:
+    """One prompt per template of the family (resolved from ``auto``), in template order."""
+    from opening.llama.engine import Prompt
+
+    family = resolve_family(family, model.info.chat_template is not None)
+    if family == "opening":
+        return [
+            Prompt(
+                f"opening/{t.name}",
+                tuple(model.tokenize(t.raw.replace(TEXT, text), add_special=True, parse_special=False)),
+                OPENING_STOPS,
+            )
+            for t in OPENING_TEMPLATES
+        ]
+    return [Prompt(f"chat/{t.name}", tuple(_chat_tokens(model, t.question, text)), ()) for t in OPENING_TEMPLATES]
+
+
+def chat_parts(model: LlamaModel, question: str, text: str) -> list[tuple[str, bool]]:
+    """One user turn asking ``question`` about ``text`` in the model's chat template, as prompt parts."""
+    template = model.info.chat_template
+    if template is None:
+        raise BadInput("this model has no chat template; use the 'opening' template family")
+    prefix, suffix = render_chat(template, question, text, bos_token=model.bos_text, eos_token=model.eos_text)
+    if model.add_bos and model.bos_text and prefix.startswith(model.bos_text):
+        prefix = prefix[len(model.bos_text) :]  # llama.cpp adds BOS itself; do not double it
+    return [(prefix, True), (text, False), (suffix, True)]
+
+
+def _chat_tokens(model: LlamaModel, question: str, text: str) -> list[int]:
+    from opening.llama.model import tokenize_parts
+
+    return tokenize_parts(model, chat_parts(model, question, text))
