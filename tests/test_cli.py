@@ -165,3 +165,29 @@ def test_save_refuses_a_file_that_is_not_a_dataset_before_any_work(tmp_path: Pat
     assert target.read_text(encoding="utf-8") == "my notes, not JSON"
     _assert_clean_error(run("generate", HAPPY, "--save", str(tmp_path / "no" / "such" / "dir.json")), 1,
                         "does not exist")
+
+
+@pytest.mark.parametrize("how", ["reader gone", "closed", "full"])
+def test_a_closed_or_full_stdout_never_loses_the_pair(tmp_path: Path, how: str) -> None:
+    """`| head -c 1` ends quietly with 0; `>&-` and `>/dev/full` are one error line, exit 1; the pair is
+    saved in every case (saving comes before printing)."""
+    target = tmp_path / "pairs.json"
+    argv = [sys.executable, "-m", "opening", "generate", "-n", "2", "--max-tokens", "32", "--seed", "1",
+            "--format", "json", "--save", str(target), HAPPY]
+    if how == "reader gone":
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        proc.stdout.close()  # the reader is gone before anything is printed (as `| head -c 0`)
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        code = proc.wait(timeout=300)
+        assert code == 0, err
+    else:
+        with open("/dev/full", "w") as full:
+            proc2 = subprocess.run(argv, stdout=full if how == "full" else None, stderr=subprocess.PIPE, timeout=300,
+                                   preexec_fn=(lambda: os.close(1)) if how == "closed" else None)
+        err, code = proc2.stderr.decode(), proc2.returncode
+        assert code == 1, err
+        assert ("disk is full" if how == "full" else "standard output") in err.splitlines()[-1]
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    saved = json.loads(target.read_text(encoding="utf-8"))
+    assert len(saved) == 1 and saved[0]["output"] == HAPPY

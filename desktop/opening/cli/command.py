@@ -23,8 +23,10 @@ log = logging.getLogger("opening")
 class ArgumentParser(argparse.ArgumentParser):
     """argparse whose errors are one line and exit code 2, like every other bad input."""
 
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+    def error(self, message: str) -> NoReturn:  # "opening: error: …", also from a subcommand's parser
+        command = self.prog.split(" ", 1)
+        where = f"{command[1]}: " if len(command) > 1 else ""
+        self.exit(2, f"{command[0]}: error: {where}{message}\n")
 
 
 class _ReaderGone(Exception):
@@ -75,7 +77,7 @@ def run_command(prog: str, action: Callable[[], int]) -> int:
 
     try:
         return action()
-    except _ReaderGone:
+    except (_ReaderGone, BrokenPipeError):
         _silence_stdout()  # so that the interpreter's final flush does not complain
         return 0
     except BadInput as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -12,10 +13,11 @@ from opening.base.checks import regular_file
 from opening.base.errors import BadInput, ModelError
 from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
+from opening.cli.command import write_stdout
 from opening.cli.progress import TerminalProgress
 from opening.models.catalog import load_catalog
 from opening.models.gguf_file import GGUFInfo, format_params, inspect_gguf
-from opening.models.hub_download import DownloadProgress, download
+from opening.models.hub_download import DownloadProgress, check_request, download
 from opening.models.registry import known_models, register
 from opening.models.resolve import resolve_model
 from opening.pipeline.run import check_fit, engine_settings
@@ -47,15 +49,23 @@ def add_parser(sub: argparse._SubParsersAction, parser_class: type[argparse.Argu
 
 def run(args: argparse.Namespace) -> int:
     command = args.models_command
+    if command in ("inspect", "add"):
+        if not args.path:
+            raise BadInput("no model file given (an empty name)")
+        regular_file(Path(args.path), "model file")  # a wrong path is bad input (exit 2); a bad file a model error
+    out = io.StringIO()  # written in one piece at the end: a closed pipe or full disk is handled once
     if command == "list":
-        return _list(args.format, sys.stdout)
-    if command == "inspect":
-        return _inspect(Path(args.path), args.format, SamplingParams(n=args.n, max_tokens=args.max_tokens), sys.stdout)
-    if command == "add":
-        return _add(Path(args.path), args.default)
-    if command == "download":
-        return _download(args)
-    return _catalog(sys.stdout)
+        code = _list(args.format, out)
+    elif command == "inspect":
+        code = _inspect(Path(args.path), args.format, SamplingParams(n=args.n, max_tokens=args.max_tokens), out)
+    elif command == "add":
+        code = _add(Path(args.path), args.default, out)
+    elif command == "download":
+        code = _download(args, out)
+    else:
+        code = _catalog(out)
+    write_stdout(out.getvalue())
+    return code
 
 
 def describe(info: GGUFInfo) -> dict[str, Any]:
@@ -137,14 +147,13 @@ def _list(fmt: str, out: TextIO) -> int:
     return 0
 
 
-def _add(path: Path, make_default: bool) -> int:
-    regular_file(path, "model file")  # a wrong path is bad input (exit 2); a bad file a model error
+def _add(path: Path, make_default: bool, out: TextIO) -> int:
     info = inspect_gguf(path)
     entry = register(path, "added")
-    print(f"opening: added {info.name} ({entry.path})", file=sys.stderr)
     if make_default:
         _set_default(Path(entry.path))
-    print(entry.path)
+    print(f"opening: added {info.name} ({entry.path})", file=sys.stderr)
+    out.write(entry.path + "\n")
     return 0
 
 
@@ -155,7 +164,7 @@ def _set_default(path: Path) -> None:
     print(f"opening: {path.name} is now the default model", file=sys.stderr)
 
 
-def _download(args: argparse.Namespace) -> int:
+def _download(args: argparse.Namespace, out: TextIO) -> int:
     if args.filename is not None:
         repo_id, filename, revision, sha256 = args.what, args.filename, args.revision or "main", args.sha256
     else:
@@ -165,6 +174,7 @@ def _download(args: argparse.Namespace) -> int:
     if args.folder == "":
         raise BadInput("--folder needs a folder name")
     folder = Path(args.folder).expanduser() if args.folder else None
+    check_request(repo_id, filename, sha256, folder)  # before anything is said or moved
     print(f"opening: downloading {repo_id}/{filename} ({revision})", file=sys.stderr)
     bar = TerminalProgress(unit="B", scale=True, every=5.0)
     try:
@@ -184,7 +194,7 @@ def _download(args: argparse.Namespace) -> int:
     print(f"opening: saved {got.path}; sha256 {got.sha256} checked against {checked[got.checked_against]}", file=sys.stderr)
     if args.default:
         _set_default(got.path)
-    print(got.path)
+    out.write(f"{got.path}\n")
     return 0
 
 

@@ -23,7 +23,8 @@ import llama_cpp.llama_cpp as L
 
 log = logging.getLogger("opening.llama")
 
-_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.WARNING, 3: logging.ERROR, 4: logging.DEBUG}
+# ggml_log_level: 0 none, 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the previous line
+_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.DEBUG, 3: logging.WARNING, 4: logging.ERROR}
 _recent: collections.deque[tuple[int, str]] = collections.deque(maxlen=12)
 _lock = threading.Lock()
 _installed = False
@@ -54,13 +55,23 @@ def take_recent_errors() -> list[str]:
     return lines
 
 
+_GENERIC = ("failed to load model", "failed to quantize")
+
+
 def failure_reason(default: str) -> str:
-    """The last error llama.cpp logged (else its last warning, else ``default``), and forget them."""
+    """The most telling error llama.cpp logged (the last one that is not a generic "failed to …"; else
+    its last warning; else ``default``), with llama.cpp's function-name prefixes cut; forget them."""
     with _lock:
         errors = [text for level, text in _recent if level >= logging.ERROR and text]
         warnings = [text for level, text in _recent if level == logging.WARNING and text]
         _recent.clear()
-    return errors[-1] if errors else warnings[-1] if warnings else default
+    telling = [e for e in errors if not e.endswith(_GENERIC)] or errors or warnings
+    if not telling:
+        return default
+    reason = telling[-1]
+    while ": " in reason and reason.split(": ", 1)[0].replace("_", "").isalnum():  # "llama_model_load: error …"
+        reason = reason.split(": ", 1)[1]
+    return reason
 
 
 def init_backend() -> None:

@@ -87,6 +87,20 @@ def target_folder(repo_id: str, folder: Path | None = None) -> Path:
     return (folder or paths.models_dir()) / repo_id
 
 
+def check_request(repo_id: str, filename: str, sha256: str | None, folder: Path | None = None) -> Path:
+    """Check a download's words before anything moves; return the file it will write. The target stays
+    inside ``models/OWNER/REPO`` (or ``folder``): no absolute names, no ``..``; only ``.gguf`` files."""
+    check_sha256(sha256)
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise BadInput(f"{folder} is not a folder")
+    final = inside(target_folder(repo_id, folder), filename, "the file name")
+    if not filename.lower().endswith(".gguf"):
+        raise BadInput(f"{filename!r} is not a .gguf file; this app downloads GGUF models only")
+    if final.exists() and not final.is_file():
+        raise BadInput(f"{final} exists and is not a regular file; not touching it")
+    return final
+
+
 def check_sha256(value: str | None) -> str | None:
     if value is None:
         return None
@@ -166,15 +180,9 @@ def download(
     from huggingface_hub.utils import build_hf_headers
 
     hf_constants.DOWNLOAD_CHUNK_SIZE = min(hf_constants.DOWNLOAD_CHUNK_SIZE, CHUNK_BYTES)
+    final = check_request(repo_id, filename, sha256, folder)
     sha256 = check_sha256(sha256)
-    dest = target_folder(repo_id, folder)
-    final = inside(dest, filename, "the file name")
-    if not filename.lower().endswith(".gguf"):
-        raise BadInput(f"{filename!r} is not a .gguf file; this app downloads GGUF models only")
-    if final.exists() and not final.is_file():
-        raise BadInput(f"{final} exists and is not a regular file; not touching it")
-    if folder is not None and folder.exists() and not folder.is_dir():
-        raise BadInput(f"{folder} is not a folder")
+    dest = final.parent
     where = f"{repo_id}/{filename}"
     if offline():
         if final.is_file():
