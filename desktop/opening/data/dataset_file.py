@@ -285,10 +285,28 @@ class DatasetFile:
             return None
         return self._check_array()
 
+    def _edge_line(self, last: bool) -> bytes:
+        """The first (or last non-blank) line, read in blocks that grow from 64 KB (a long line is not
+        a reason to read the whole file)."""
+        size, block = self._size(), 1 << 16
+        while True:
+            if last:
+                start = max(0, size - block)
+                chunk = self._read_at(start, size - start).rstrip(_WS)
+                complete = start == 0 or b"\n" in chunk
+                line = chunk.rsplit(b"\n", 1)[-1]
+            else:
+                chunk = self._read_at(0, block)
+                complete = b"\n" in chunk or len(chunk) < block
+                line = chunk.split(b"\n", 1)[0]
+            if complete:
+                return line
+            if block >= _HEAD_MAX:
+                raise SaveError(f"{self.path} has a line over {_HEAD_MAX >> 20} MB; not touching it")
+            block *= 4
+
     def _check_jsonl(self) -> None:
-        first = self._read_at(0, _HEAD_MAX).split(b"\n", 1)[0]
-        _, tail = self._tail(_HEAD_MAX)
-        last = tail.rstrip(_WS).rsplit(b"\n", 1)[-1]
+        first, last = self._edge_line(last=False), self._edge_line(last=True)
         for n, line in (("first", first), ("last", last)):
             if line.strip(_WS) and not isinstance(loads_strict(line, f"{self.path}'s {n} line"), dict):
                 raise SaveError(f"{self.path}: its {n} line is not a JSON object; not touching it")
