@@ -71,6 +71,10 @@ if TYPE_CHECKING:
     from opening.pipeline.run import Outcome
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
