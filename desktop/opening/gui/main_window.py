@@ -7,20 +7,17 @@ module only moves values between widgets and those calls.
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import TypeVar
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
-from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from opening.base import paths
-from opening.base.errors import OpeningError
 from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
 from opening.data.review import Review, SavedPair
-from opening.gui import operations, strings
+from opening.gui import operations, strings, window_state
 from opening.gui.convert_dialog import ConvertDialog
 from opening.gui.download_dialog import DownloadDialog
 from opening.gui.engine_worker import EngineThread, RunJob
@@ -30,8 +27,6 @@ from opening.gui.model_control import ModelControl
 from opening.gui.operations import default_dataset
 from opening.gui.results_panel import ResultsPanel
 from opening.gui.strings import tr
-from opening.llama.backend import default_threads
-from opening.pipeline.request import Request, check_text
 from opening.pipeline.run import Outcome
 
 log = logging.getLogger(__name__)
@@ -75,7 +70,7 @@ class MainWindow(QMainWindow):
         self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_DELAY_MS)
         self._edit_timer.timeout.connect(self.apply_edit)
         self._wire()
-        self._restore()
+        window_state.restore(self)
         self.retranslate()
         self.show_status(tr("status_ready"))
 
@@ -102,32 +97,16 @@ class MainWindow(QMainWindow):
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         self.models.message.connect(self._on_model_message)
-        self.model_bar.openRequested.connect(self._pick_model)
+        self.model_bar.openRequested.connect(lambda: operations.choose_model(self))
         self.form.submit_button.clicked.connect(self.submit)
-        self.form.cancel_button.clicked.connect(self.cancel)
-        self.form.clear_button.clicked.connect(self.clear)
+        self.form.cancel_button.clicked.connect(lambda: operations.cancel_run(self))
+        self.form.clear_button.clicked.connect(lambda: operations.clear(self))
         self.results.candidatePicked.connect(self.pick_candidate)
         self.results.editChanged.connect(self._edit_timer.start)
         self.results.save_button.clicked.connect(lambda: operations.save_pair(self))
         self.results.copy_button.clicked.connect(lambda: operations.copy_json(self))
         self.results.undo_button.clicked.connect(lambda: operations.undo_save(self))
-        self.results.browse_button.clicked.connect(self._pick_dataset)
-
-    def _restore(self) -> None:
-        s = self.settings
-        self.form.set_params(s.params)
-        for spin, value in ((self.model_bar.threads, s.threads or default_threads()), (self.model_bar.gpu_layers, s.gpu_layers)):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
-        self.results.dataset_path.setText(s.dataset_file or str(default_dataset()))
-        self.results.dataset_format.setCurrentIndex(max(0, self.results.dataset_format.findData(s.dataset_format)))
-        self.results.auto_save.setChecked(s.auto_save)
-        if s.window_geometry:
-            try:
-                self.restoreGeometry(QByteArray(base64.b64decode(s.window_geometry)))
-            except ValueError:
-                log.warning("ignoring a bad saved window geometry")
+        self.results.browse_button.clicked.connect(lambda: operations.choose_dataset(self))
 
     def start(self, model: str | None = None) -> None:
         """Once the window is shown: load ``model`` or the one the CLI would pick."""
@@ -140,22 +119,10 @@ class MainWindow(QMainWindow):
         return SamplingParams(**self.form.params(), seed=self.seed)
 
     def show_download_dialog(self) -> DownloadDialog:
-        return self._show(DownloadDialog(self), "downloaded")
+        return operations.show_dialog(self, DownloadDialog(self), "downloaded")
 
     def show_convert_dialog(self) -> ConvertDialog:
-        return self._show(ConvertDialog(self), "converted")
-
-    def _show(self, dialog: QDialogT, signal: str) -> QDialogT:
-        getattr(dialog, signal).connect(self.open_model)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
-
-    def _pick_model(self) -> None:
-        start = str(self.models.path.parent) if self.models.path else str(paths.models_dir())
-        name, _ = QFileDialog.getOpenFileName(self, tr("pick_model"), start, tr("gguf_filter"))
-        if name:
-            self.open_model(name)
+        return operations.show_dialog(self, ConvertDialog(self), "converted")
 
     @Slot(str, bool)
     def _on_model_message(self, text: str, error: bool) -> None:
@@ -166,39 +133,8 @@ class MainWindow(QMainWindow):
 
     # -- a run -----------------------------------------------------------------------------------
 
-    @Slot()
     def submit(self) -> None:
-        if self.run_job is not None:
-            self.show_error(tr("busy"))
-            return
-        try:
-            text = check_text(self.form.output_text.toPlainText().strip())
-            params = self.form_params()
-            params.validate()
-            if self.results.auto_save.isChecked():
-                operations.open_dataset(self)  # a bad save target is reported now, not after the work
-        except OpeningError as exc:
-            self.show_error(str(exc))
-            return
-        if self.models.path is None:
-            self.show_error(tr("no_model"))
-            return
-        self.settings.params = self.form.params()
-        self.flush_edit()
-        self.outcome, self.review, self.saved = None, None, None
-        self.results.set_saved(False)
-        self.results.start(params.n)
-        self.run_job = RunJob(Request(text=text, params=params))
-        self.form.set_busy(True)
-        self.show_status(tr("status_generating", n=params.n))
-        self.engine.run(self.run_job)
-
-    @Slot()
-    def cancel(self) -> None:
-        if self.run_job is not None:
-            self.run_job.cancel.set()
-            self.form.cancel_button.setEnabled(False)
-            self.show_status(tr("status_cancelling"))
+        operations.submit(self)
 
     @Slot(str, float)
     def _on_stage(self, stage: str, fraction: float) -> None:
@@ -235,15 +171,6 @@ class MainWindow(QMainWindow):
         self.show_error(message)
         self.runFinished.emit()
 
-    @Slot()
-    def clear(self) -> None:
-        self.flush_edit()
-        self.form.output_text.clear()
-        self.results.clear()
-        self.outcome, self.review, self.saved = None, None, None
-        self.results.set_saved(False)
-        self.show_status(tr("status_ready"))
-
     # -- review ----------------------------------------------------------------------------------
 
     @Slot(int)
@@ -271,17 +198,6 @@ class MainWindow(QMainWindow):
         assert self.review is not None
         self.results.set_json(self.review.json_text())
         operations.update_saved(self)
-
-    def _pick_dataset(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
-            self,
-            tr("pick_dataset"),
-            self.results.dataset_path.text(),
-            tr("dataset_filter"),
-            options=QFileDialog.Option.DontConfirmOverwrite,  # we append; we never overwrite
-        )
-        if name:
-            self.results.dataset_path.setText(name)
 
     # -- language, status, closing ---------------------------------------------------------------
 
@@ -312,23 +228,11 @@ class MainWindow(QMainWindow):
         self.status.setStyleSheet("color: #b00020;")
         self.status.setText(message)
 
-    def _save_settings(self) -> None:
-        s = self.settings
-        s.params = self.form.params()
-        s.dataset_file = self.results.dataset_path.text().strip() or None
-        s.dataset_format = self.results.dataset_format.currentData()
-        s.auto_save = self.results.auto_save.isChecked()
-        s.window_geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii")
-        try:
-            s.save()
-        except OpeningError as exc:
-            log.warning("%s", exc)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.flush_edit()
         if self.run_job is not None:
             self.run_job.cancel.set()
         self.models.cancel()
-        self._save_settings()
+        window_state.remember(self)
         self.engine.stop()
         super().closeEvent(event)

@@ -12,13 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QFileDialog
 
 from opening.base import paths
 from opening.base.errors import OpeningError
 from opening.data.dataset_file import DatasetFile, SaveError
 from opening.data.review import SavedPair
+from opening.gui.engine_worker import RunJob
 from opening.gui.strings import tr
+from opening.pipeline.request import Request, check_text
 
 if TYPE_CHECKING:
     from opening.gui.main_window import MainWindow
@@ -50,6 +54,45 @@ def open_dataset(window: MainWindow) -> DatasetFile:
     if path == default_dataset():
         path.parent.mkdir(parents=True, exist_ok=True)
     return DatasetFile.open(path, window.results.dataset_format.currentData())
+
+
+@operation
+def submit(window: MainWindow) -> None:
+    """Check the text, the parameters and the save target (before any work), then start a run."""
+    if window.run_job is not None:
+        raise OpeningError(tr("busy"))
+    text = check_text(window.form.output_text.toPlainText().strip())
+    params = window.form_params()
+    params.validate()
+    if window.results.auto_save.isChecked():
+        open_dataset(window)  # a bad save target is reported now, not after the work
+    if window.models.path is None:
+        raise OpeningError(tr("no_model"))
+    window.settings.params = window.form.params()
+    window.flush_edit()
+    window.outcome, window.review, window.saved = None, None, None
+    window.results.set_saved(False)
+    window.results.start(params.n)
+    window.run_job = RunJob(Request(text=text, params=params))
+    window.form.set_busy(True)
+    window.show_status(tr("status_generating", n=params.n))
+    window.engine.run(window.run_job)
+
+
+def cancel_run(window: MainWindow) -> None:
+    if window.run_job is not None:
+        window.run_job.cancel.set()
+        window.form.cancel_button.setEnabled(False)
+        window.show_status(tr("status_cancelling"))
+
+
+def clear(window: MainWindow) -> None:
+    window.flush_edit()
+    window.form.output_text.clear()
+    window.results.clear()
+    window.outcome, window.review, window.saved = None, None, None
+    window.results.set_saved(False)
+    window.show_status(tr("status_ready"))
 
 
 @operation
@@ -92,3 +135,35 @@ def undo_save(window: MainWindow) -> None:
 def copy_json(window: MainWindow) -> None:
     QGuiApplication.clipboard().setText(window.results.json_view.toPlainText())
     window.show_status(tr("status_copied"))
+
+
+def choose_model(window: MainWindow) -> None:
+    """Open GGUF…: pick a file, check it, load it, and make it the default."""
+    start = str(window.models.path.parent) if window.models.path else str(paths.models_dir())
+    name, _ = QFileDialog.getOpenFileName(window, tr("pick_model"), start, tr("gguf_filter"))
+    if name:
+        window.open_model(name)
+
+
+def choose_dataset(window: MainWindow) -> None:
+    """Browse…: the dataset file to save into (pairs are appended; nothing is ever overwritten)."""
+    name, _ = QFileDialog.getSaveFileName(
+        window,
+        tr("pick_dataset"),
+        window.results.dataset_path.text(),
+        tr("dataset_filter"),
+        options=QFileDialog.Option.DontConfirmOverwrite,
+    )
+    if name:
+        window.results.dataset_path.setText(name)
+
+
+DialogT = TypeVar("DialogT", bound=QDialog)
+
+
+def show_dialog(window: MainWindow, dialog: DialogT, signal: str) -> DialogT:
+    """Show a download or convert dialog; the model it produces is opened when it is ready."""
+    getattr(dialog, signal).connect(window.open_model)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
