@@ -65,7 +65,7 @@ def build(folder: Path) -> None:
 
 def stage(code: str) -> dict:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code + "\nfrom opening.memory_fit import peak_rss; print(peak_rss())"],
+    proc = subprocess.run([sys.executable, "-c", code + "\nfrom opening.models.memory_fit import peak_rss; print(peak_rss())"],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(proc.stderr)

@@ -21,7 +21,8 @@ import time
 import llama_cpp
 
 from opening.llama.engine import Engine, EngineSettings, SamplingParams
-from opening.pipeline.templates import Prompt, build_prompts
+from opening.llama.engine import Prompt
+from opening.pipeline.templates import build_prompts
 
 from bench_models import model_path as _model_path
 

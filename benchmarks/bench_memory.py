@@ -22,7 +22,7 @@ from bench_models import model_path
 
 MODES = (("read+repack", False, True), ("read", False, False), ("mmap+repack", True, True), ("mmap", True, False))
 DEFAULT = "read+repack"
-"""The app's CPU default (llama_model.default_use_mmap); llama.cpp's own default is mmap+repack."""
+"""The app's CPU default (opening.llama.backend.load_mode); llama.cpp's own default is mmap+repack."""
 
 
 def child(path: Path, use_mmap: bool, repack: bool, threads: int, max_tokens: int) -> None:

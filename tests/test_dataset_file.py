@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
@@ -133,3 +134,38 @@ def test_full_disk_leaves_the_old_file_and_no_temporary(mount_tmpfs) -> None:
     assert saved >= 1
     assert len(json.loads(path.read_text(encoding="utf-8"))) == saved  # the last good file, intact
     assert sorted(p.name for p in folder.iterdir()) == [".p.json.lock", "p.json"]  # no journal, no temporary
+
+
+def test_a_symlinked_dataset_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "pairs.json"
+    real.parent.mkdir()
+    DatasetFile.open(real).append(HAPPY_PAIR)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    DatasetFile.open(link).append(XIAOMA_PAIR)
+    assert link.is_symlink() and link.resolve() == real
+    assert [item["output"] for item in json.loads(real.read_text(encoding="utf-8"))] == ["happy", XIAOMA]
+
+
+@pytest.mark.parametrize("name", ["p.json", "p.jsonl"])
+def test_an_interrupted_save_is_undone_by_the_next_one(tmp_path: Path, name: str) -> None:
+    """A journal left by a killed process (the file already half-changed) is rolled back first."""
+    path = tmp_path / name
+    ds = DatasetFile.open(path)
+    ds.append(HAPPY_PAIR)
+    good = path.read_bytes()
+    journal = tmp_path / f".{name}.journal"
+    size = len(good)
+    journal.write_text(json.dumps({"size": size, "offset": size - 3, "tail": base64.b64encode(good[-3:]).decode()}))
+    path.write_bytes(good[:-3] + b'{"half-written')  # what a kill in the middle of a splice leaves
+    assert DatasetFile.open(path, None).items() == [HAPPY_PAIR.to_format(ds.fmt)]
+    assert path.read_bytes() == good and not journal.exists()
+    ds.append(XIAOMA_PAIR)
+    assert ds.count() == 2
+
+
+def test_records_with_nan_scores_are_saved_as_strict_json(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    DatasetFile.open(path).append(PairRecord(instruction="x", output="y", nll=float("nan"), ifd=float("inf")))
+    record = json.loads(path.read_text(encoding="utf-8"), parse_constant=lambda c: pytest.fail(f"{c} written"))
+    assert record["nll"] is None and record["ifd"] is None

@@ -43,3 +43,32 @@ def test_special_token_text_in_the_users_text_stays_plain_text(engine) -> None:
         assert prompt.tokens.count(im_end) == 2
     for prompt in build_prompts(engine.model, sneaky, "opening"):
         assert im_end not in prompt.tokens
+
+
+@pytest.mark.parametrize(
+    "source, says",
+    [
+        ("{{ raise_exception('no system role') }}", "no system role"),
+        ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "loops over"),
+        ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "recurses"),
+        ("{{ 'x' * 10000000 }}", "huge string"),
+        ("{{ 10 ** 100000 }}", "huge power"),
+        ("{% for i in range(99999) %}{{ 'long line of text ' * 50 }}{% endfor %}", "longer than"),
+        ("{{ messages[5].content }}", "failed"),
+        ("{{ messages.content.upper() }}", "failed"),
+        ("{% if %}", "does not parse"),
+    ],
+)
+def test_a_chat_template_that_misbehaves_is_a_message(source: str, says: str) -> None:
+    """Templates are code from the model file: errors, endless loops, recursion and huge outputs are
+    stopped and named, with the way on (the opening family)."""
+    import time
+
+    from opening.base.errors import ModelError
+    from opening.llama.chat_template import render_chat
+
+    started = time.monotonic()
+    with pytest.raises(ModelError, match="chat template") as info:
+        render_chat(source, "{text}", "happy", bos_token="<s>", eos_token="</s>")
+    assert says in str(info.value) and "--template opening" in str(info.value)
+    assert time.monotonic() - started < 30

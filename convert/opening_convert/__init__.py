@@ -1,4 +1,6 @@
 """``opening-convert``: a Hugging Face Baichuan-7B / Llama checkpoint → GGUF (F32/F16/BF16) → K-quants.
 
-Streaming and torch-free for safetensors checkpoints; see ``cli.py`` for the command and REFERENCE.md §4.
+Streaming and torch-free for safetensors checkpoints; ``job.py`` is the whole conversion, ``cli.py``
+the command. llama.cpp runs Baichuan with RoPE only at 32 layers (7B); Q and K are un-permuted from
+HF's rotate-half layout; Baichuan2's lm_head rows are normalised.
 """

@@ -25,7 +25,7 @@ class Settings:
     use_mmap: bool | None = None
     """None: automatic (read on the CPU, map with GPU offload)."""
     repack: bool = True
-    """llama.cpp's CPU weight repacking: faster generation steps, slower batches (README "Loading mode")."""
+    """llama.cpp's CPU weight repacking: faster generation steps, slower batches (docs/models.md, "Loading mode")."""
     # the window's state
     params: dict[str, Any] = field(default_factory=dict)
     """The last sampling parameters (SamplingParams field names)."""

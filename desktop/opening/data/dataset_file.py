@@ -136,7 +136,11 @@ class DatasetFile:
         chosen = format_for(path, fmt)
         dataset = cls(path, chosen)
         if exists:
-            found = dataset._check_shape()  # read-only; every change checks again under the lock
+            if _sidecar(path, "journal").exists():
+                with dataset._locked(reading=True):  # an interrupted save is undone first
+                    found = dataset._check_shape()
+            else:  # no lock file is made beside a file that may turn out not to be a dataset
+                found = dataset._check_shape()
             if chosen != "jsonl":
                 if found is not None and fmt is None:
                     dataset.fmt = found  # keep the file's own format

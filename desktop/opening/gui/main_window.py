@@ -138,8 +138,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, float)
     def _on_stage(self, stage: str, fraction: float) -> None:
-        if stage == "scoring" and self.run_job is not None and not self.run_job.cancel.is_set():
-            self.show_status(tr("status_ranking", pct=100 * fraction))
+        if stage in ("scoring", "hashing") and self.run_job is not None and not self.run_job.cancel.is_set():
+            self.show_status(tr("status_ranking" if stage == "scoring" else "status_hashing", pct=100 * fraction))
 
     @Slot(object, float)
     def _on_finished(self, outcome: Outcome | None, seconds: float) -> None:

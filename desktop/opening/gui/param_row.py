@@ -15,7 +15,7 @@ class ParamSpec:
     range: FormRange
     """The demo's range and the core's default (``opening.base.sampling.FORM_RANGES``)."""
     object_name: str
-    """DESIGN.md contract name of the spin box, e.g. ``topP``."""
+    """The spin box's objectName, e.g. ``topP`` (a contract: outside checks and accessibility tools find it by it)."""
     label_key: str
 
     @property

@@ -44,7 +44,7 @@ class LlamaModel:
         params.load_mode = L.LLAMA_LOAD_MODE_MMAP if self.use_mmap else L.LLAMA_LOAD_MODE_NONE
         # CPU weight repacking (llama.cpp's default). Measured on a 7B Q4_K_M, 2 threads: a 5-sequence
         # step takes 360 ms repacked vs 476 ms not (1.32x), a 283-token batch 8.2 s vs 5.0 s (0.61x).
-        # Steps dominate a run, so it stays on (README "Loading mode"; the setting switches it).
+        # Steps dominate a run, so it stays on (docs/models.md, "Loading mode"; the setting switches it).
         params.use_extra_bufts = repack
         cancelled = False
         if progress is not None or cancel is not None:

@@ -1,4 +1,5 @@
-"""The JSON report of one run (DESIGN.md contract) and the record of its chosen pair."""
+"""The JSON report of one run (a contract: ``output``, ``model``, ``params``, ``candidates``, ``chosen``,
+``pair``, ``timings``; ``chosen`` indexes ``candidates``) and the records of its candidates."""
 
 from __future__ import annotations
 
