@@ -372,7 +372,7 @@ class DatasetFile:
                 self._splice(placed.offset, placed.written)
             else:
                 start, tail = self._tail()
-                if not tail.strip(_WS):  # a new or empty file
+                if start == 0 and not tail.strip(_WS):  # a new or empty file
                     placed = Placed(1, b"\n", item)
                     self._splice(0, b"[" + placed.written + b"\n]\n")
                 else:

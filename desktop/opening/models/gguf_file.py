@@ -8,6 +8,7 @@ The parser bounds every count by the bytes left in the file, so random bytes can
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -235,9 +236,17 @@ def _tensor_nbytes(shape: tuple[int, ...], ggml_type: int, name: str, reader: _R
 
 
 def inspect_gguf(path: str | os.PathLike[str], *, check_architecture: bool = True) -> GGUFInfo:
-    """Parse ``path``'s header, metadata and tensor table; raise :class:`ModelError` with the reason."""
+    """Parse ``path``'s header, metadata and tensor table; raise :class:`ModelError` with the reason.
+
+    A file is read once per process while its size and modification time stay the same (a run checks
+    it for the fit estimate, the child-process probe and the load)."""
     path = Path(path)
-    size = regular_file(path, "model file", ModelError).st_size
+    st = regular_file(path, "model file", ModelError)
+    return _inspect_cached(path, st.st_size, st.st_mtime_ns, check_architecture)
+
+
+@functools.lru_cache(maxsize=16)
+def _inspect_cached(path: Path, size: int, _mtime_ns: int, check_architecture: bool) -> GGUFInfo:
     try:
         fh = path.open("rb")
     except OSError as exc:
