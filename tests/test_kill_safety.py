@@ -13,22 +13,35 @@ from pathlib import Path
 
 import pytest
 
+from opening.data.dataset_file import DatasetFile
+
 HELPER = Path(__file__).with_name("kill_appender.py")
 TOTAL = 200
 KILLS = 20
 
 
 def _indexes(path: Path, fmt: str) -> list[int]:
+    """The pairs' indexes, read as the app reads (an interrupted save undone first from its journal);
+    the raw file must parse too, unless a journal is there to restore it."""
     if not path.exists():
         return []
-    text = path.read_text(encoding="utf-8")
-    if fmt == "jsonl":
-        items = [json.loads(line) for line in text.splitlines()]
-    else:
-        items = json.loads(text)
+    journal = path.with_name(f".{path.name}.journal")
+    try:
+        _parse(path.read_bytes(), fmt)
+    except ValueError:
+        assert journal.exists(), "a torn file without the journal that restores it"
+    items = DatasetFile.open(path, fmt).items()
+    assert not journal.exists()
     key = {"demo": "instruction", "alpaca": "instruction", "jsonl": "instruction"}.get(fmt)
     values = [item["conversations"][0]["value"] if fmt == "sharegpt" else item[key] for item in items]
     return [int(v.split()[-1]) for v in values]
+
+
+def _parse(raw: bytes, fmt: str) -> list:
+    text = raw.decode("utf-8")  # a UnicodeDecodeError is a ValueError
+    if fmt == "jsonl":
+        return [json.loads(line) for line in text.splitlines()]
+    return json.loads(text)
 
 
 def _returned_count(progress: Path) -> int:
@@ -50,7 +63,7 @@ def test_sigkill_during_appends_loses_nothing(tmp_path: Path, fmt: str) -> None:
             deadline = time.monotonic() + 60
             while _returned_count(progress) == before and child.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.002)
-            time.sleep(rng.uniform(0.0, 0.03))
+            time.sleep(rng.uniform(0.0, 0.004))  # an append takes about a millisecond now
             if child.poll() is None:
                 child.send_signal(signal.SIGKILL)
                 kills += 1

@@ -8,9 +8,12 @@ nothing is ever lost:
   around every read-modify-write: two windows, or a window and a script, never lose each other's pairs.
 * **Crash-safe.** Before the file is touched, the bytes from the splice point to its end are saved in a
   journal (``.NAME.journal``, written whole under a temporary name and fsynced). Then the new bytes are
-  written, the file truncated and fsynced, and the journal deleted. A process killed at any moment — or
-  a full disk, or a power cut — leaves the journal; the next process that takes the lock puts the old end
-  back. The file is always the old one or the new one.
+  written (one ``pwrite``), the file truncated and fsynced, and the journal deleted. A process killed at
+  any moment — or a full disk, or a power cut — leaves either the old file, the new one, or a torn end
+  *with* the journal; every open, read and save here first puts the old end back from it. (A program
+  that reads the file directly in that moment, before OpenING touches it again, can see the torn end:
+  the price of not rewriting the whole file. A rename-based rewrite never showed it, and cost 1.9 s and
+  500 MB per pair on a 200 MB dataset.)
 * **Cost independent of the file's size.** Only the end of the file (or the pair and what follows it)
   is read and written: the rest of a 200 MB dataset is never read.
 * **Never a foreign file.** Before the first change, the file is checked at its head and tail: a JSON
@@ -226,11 +229,12 @@ class DatasetFile:
                     self.path.unlink(missing_ok=True)
                 raise SaveError(f"could not save to {self.path}: {describe_os_error(exc)}; the file was not changed") from None
             try:
-                fh.seek(offset)
-                fh.write(new)
-                fh.truncate(offset + len(new))
-                fh.flush()
-                os.fsync(fh.fileno())
+                fd = fh.fileno()
+                done = 0
+                while done < len(new):  # one pwrite unless the kernel writes less (a full disk)
+                    done += os.pwrite(fd, new[done:], offset + done)
+                os.ftruncate(fd, offset + len(new))
+                os.fsync(fd)
             except OSError as exc:
                 reason = describe_os_error(exc)
                 self._undo_in_place(fh, offset, old, size)
