@@ -324,7 +324,8 @@ class DatasetFile:
         head = self._read_at(0, 1 << 20)
         body = head.lstrip(_WS)
         if not body.startswith(b"["):
-            loads_strict(head, where) if len(head) < (1 << 20) else None  # say "not valid JSON" when it is not
+            if len(head) < (1 << 20):
+                loads_strict(head, where)  # a small file that is not JSON at all says so
             raise SaveError(f"{where} is JSON but not a list of pairs; not touching it")
         _, tail = self._tail()
         end = tail.rstrip(_WS)

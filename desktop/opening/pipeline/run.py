@@ -39,8 +39,7 @@ def engine_settings(settings: Settings, *, threads: int | None = None, gpu_layer
         use_mmap=settings.use_mmap,
         repack=settings.repack,
     )
-    if threads or settings.threads:
-        chosen.threads = threads or settings.threads or chosen.threads
+    chosen.threads = threads or settings.threads or chosen.threads  # the default is the engine's own
     return chosen
 
 
