@@ -103,11 +103,17 @@ def run(args: argparse.Namespace) -> int:
         if stage in ("scoring", "hashing"):
             progress.update(round(100 * fraction), 100, stage)
 
-    with engine:
-        outcome = run_request(
-            engine, Request(text, params, args.template), source=args.file or "argument", on_piece=on_piece, on_stage=on_stage
-        )
-    progress.close()
+    try:
+        with engine:
+            outcome = run_request(
+                engine,
+                Request(text, params, args.template),
+                source=args.file or "argument",
+                on_piece=on_piece,
+                on_stage=on_stage,
+            )
+    finally:
+        progress.close()  # a failed run leaves no half-drawn bar above its error line
     record = outcome.chosen_record
     if record is not None and dataset is not None:
         dataset.append(record)  # saved before anything is printed
