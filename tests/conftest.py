@@ -60,3 +60,27 @@ def mount_tmpfs(tmp_path: Path):
     yield mount
     for point in mounted:
         subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+@pytest.fixture(scope="session")
+def f32_engine(smol_path: Path, tmp_path_factory: pytest.TempPathFactory):
+    """SmolLM2 de-quantized to F32 with llama.cpp's own quantizer (made by the test, not committed).
+
+    Quantized weights make llama.cpp quantize activations too (Q8 per block), which turns the last-bit
+    differences between batch shapes into ~0.1 nat differences on a 135M model; F32 weights show what
+    the batching itself does.
+    """
+    import llama_cpp.llama_cpp as L
+
+    from opening.llama.engine import Engine, EngineSettings
+    from opening.llama.model import LlamaModel
+
+    LlamaModel(smol_path).close()  # initialises the backend
+    out = tmp_path_factory.mktemp("f32") / "smol-f32.gguf"
+    params = L.llama_model_quantize_default_params()
+    params.ftype = 0  # ALL_F32
+    params.allow_requantize = True
+    assert L.llama_model_quantize(str(smol_path).encode(), str(out).encode(), params) == 0
+    engine = Engine(out, EngineSettings(threads=2))
+    yield engine
+    engine.close()

@@ -106,6 +106,7 @@ def test_contract_widgets_and_demo_defaults(qtbot) -> None:
 
 def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
     window = make_window(qtbot, seed=1)
+    window.settings.choice = {"helps_below": 100.0}  # a pair is chosen even if SmolLM2's do not help
     label = window.findChild(QLabel, "modelLabel").text()
     assert "135M params" in label and "Q4_1" in label and "llama" in label, label
     set_params(window, n=3, max_tokens=128)
@@ -152,8 +153,30 @@ def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
     assert json.loads(target.read_text(encoding="utf-8")) == saved
 
 
+def test_nothing_helps_is_shown_not_saved_and_can_be_kept_by_hand(qtbot) -> None:
+    window = make_window(qtbot, seed=1)
+    window.settings.choice = {"helps_below": 0.0001}  # no instruction makes a text 10,000x more predictable
+    assert window.results.auto_save.isChecked()
+    set_params(window, n=3, max_tokens=48)
+    submit_and_wait(qtbot, window, HAPPY)
+    outcome = window.outcome
+    assert outcome is not None and outcome.status == "no_helpful_instruction", window.status.text()
+    assert outcome.chosen is None and outcome.ranking.best is not None
+    target = default_dataset()
+    assert not target.exists()  # auto-save is on, yet nothing was saved
+    status = window.status.text()
+    assert status.startswith("No candidate helps") and "nothing saved" in status and "\n" not in status
+    listing = window.findChild(QListWidget, "candidateList")
+    assert listing.count() == 3 and "does not help (IFD ≥ 0.0001)" in listing.item(0).text()
+    best = outcome.records[outcome.ranking.best]
+    assert window.results.instruction_edit.toPlainText() == best.instruction  # the best is picked, for review
+    qtbot.mouseClick(window.findChild(QPushButton, "saveButton"), qtbot_left())  # kept by hand
+    assert json.loads(target.read_text(encoding="utf-8")) == [{"instruction": best.folded_instruction, "output": HAPPY}]
+
+
 def test_picking_another_candidate_updates_the_saved_pair(qtbot, tmp_path: Path) -> None:
     window = make_window(qtbot, seed=1)
+    window.settings.choice = {"helps_below": 100.0}
     target = tmp_path / "pairs.jsonl"
     window.results.dataset_path.setText(str(target))
     set_params(window, n=3, max_tokens=128, temperature=1.0)

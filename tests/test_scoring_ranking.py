@@ -6,13 +6,12 @@ import math
 from pathlib import Path
 
 import llama_cpp
-import llama_cpp.llama_cpp as L
 import numpy as np
 import pytest
 
 from conftest import HAPPY, XIAOMA
-from opening.llama.engine import Candidate, Engine, EngineSettings, GenerationResult
-from opening.llama.model import LlamaModel
+from opening.base.choice import Choice
+from opening.llama.engine import Candidate, Engine, GenerationResult
 from opening.pipeline.ranking import baseline_row, rank, scoring_prompt
 from opening.llama.scoring import ScoreRow, decode_plan, make_row, mean_nll
 
@@ -23,25 +22,6 @@ INSTRUCTIONS = [
     "List three prime numbers.",
     "给我讲个小马过河的故事",
 ]
-
-
-@pytest.fixture(scope="module")
-def f32_engine(smol_path: Path, tmp_path_factory: pytest.TempPathFactory):
-    """SmolLM2 de-quantized to F32 with llama.cpp's own quantizer (made by the test, not committed).
-
-    Quantized weights make llama.cpp quantize activations too (Q8 per block), which turns the last-bit
-    differences between batch shapes into ~0.1 nat differences on a 135M model; F32 weights show what
-    the batching itself does.
-    """
-    LlamaModel(smol_path).close()  # initialises the backend
-    out = tmp_path_factory.mktemp("f32") / "smol-f32.gguf"
-    params = L.llama_model_quantize_default_params()
-    params.ftype = 0  # ALL_F32
-    params.allow_requantize = True
-    assert L.llama_model_quantize(str(smol_path).encode(), str(out).encode(), params) == 0
-    engine = Engine(out, EngineSettings(threads=2))
-    yield engine
-    engine.close()
 
 
 def _reference_nll(model_path: Path, rows) -> list[float]:
@@ -142,7 +122,7 @@ def test_rank_chooses_lowest_nll_computes_ifd_and_flags_unhelpful(engine: Engine
         "happy",
         "Write the word happy!",
     ])
-    ranking = rank(engine, HAPPY, result)
+    ranking = rank(engine, HAPPY, result, choice=Choice("nll", helps_below=100.0))
     c = ranking.candidates
     assert c[2].rejected == "echo of the output"
     assert c[3].duplicate_of == 0 and c[3].nll is None

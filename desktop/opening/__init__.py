@@ -35,6 +35,7 @@ _EXPORTS = {
     "Engine": "opening.llama.engine",
     "EngineSettings": "opening.llama.engine",
     "SamplingParams": "opening.base.sampling",
+    "Choice": "opening.base.choice",
     "DatasetFile": "opening.data.dataset_file",
     "PairRecord": "opening.data.records",
     "OpeningError": "opening.base.errors",
@@ -45,6 +46,7 @@ _EXPORTS = {
 __all__ = [
     "BadInput",
     "Cancelled",
+    "Choice",
     "DatasetFile",
     "Engine",
     "EngineSettings",
@@ -61,6 +63,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from opening.base.choice import Choice
     from opening.base.errors import BadInput, Cancelled, ModelError, OpeningError
     from opening.base.sampling import SamplingParams
     from opening.data.dataset_file import DatasetFile

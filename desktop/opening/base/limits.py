@@ -4,9 +4,10 @@ from __future__ import annotations
 
 MAX_CANDIDATES = 10
 """Candidates one request may ask for (the demo's range is 1–10)."""
-MAX_BATCH_SEQ_IDS = MAX_CANDIDATES + 1
-"""Sequence ids one batch token may carry: scoring decodes a shared prefix once for every candidate and
-the baseline."""
+MAX_BATCH_SEQ_IDS = 3 * MAX_CANDIDATES + 1
+"""Sequence ids one batch token may carry: scoring decodes a shared prefix once for every row — per
+candidate the text given the instruction and the instruction given the text and alone (r-IFD), plus
+the text alone."""
 N_BATCH = 512
 """Tokens per llama.cpp decode (batch and micro-batch)."""
 CTX_ROUND = 256

@@ -11,7 +11,8 @@ from typing import Any
 
 from opening.base import paths
 from opening.base.atomic import atomic_write_text
-from opening.base.errors import OpeningError, describe_os_error
+from opening.base.choice import Choice
+from opening.base.errors import BadInput, OpeningError, describe_os_error
 from opening.base.limits import MAX_THREADS_SETTING
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class Settings:
     # the window's state
     params: dict[str, Any] = field(default_factory=dict)
     """The last sampling parameters (SamplingParams field names)."""
+    choice: dict[str, Any] = field(default_factory=dict)
+    """How the window chooses (Choice field names: policy, helps_below, save_anyway, judge)."""
     dataset_file: str | None = None
     dataset_format: str | None = None
     auto_save: bool = True
@@ -64,6 +67,17 @@ class Settings:
         extra = {k: v for k, v in raw.items() if k not in known}
         return cls(**values, extra=extra)
 
+    def choice_params(self) -> Choice:
+        """The saved :class:`Choice`; an unknown or bad value is logged and the defaults used."""
+        known = {f.name for f in fields(Choice)}
+        try:
+            choice = Choice(**{k: v for k, v in self.choice.items() if k in known})
+            choice.validate()
+            return choice
+        except (TypeError, BadInput) as exc:
+            log.warning("ignoring the saved choice settings %r: %s", self.choice, exc)
+            return Choice()
+
     def save(self, path: Path | None = None) -> None:
         path = path or paths.config_file()
         data = asdict(self)
@@ -84,6 +98,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "use_mmap": (bool, type(None)),
     "repack": (bool,),
     "params": (dict,),
+    "choice": (dict,),
     "dataset_file": (str, type(None)),
     "dataset_format": (str, type(None)),
     "auto_save": (bool,),

@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from opening.base.choice import DEFAULT_HELPS_BELOW, DEFAULT_POLICY, DEFAULT_SCORE_MAX_TOKENS, NO_HELPFUL, POLICIES, Choice
 from opening.base.errors import BadInput
 from opening.base.limits import MAX_THREADS_SETTING
 from opening.base.sampling import SamplingParams
@@ -25,27 +26,18 @@ from opening.models.gguf_file import inspect_gguf
 from opening.models.resolve import resolve_model
 from opening.pipeline.report import caption
 from opening.pipeline.request import Request, check_text, read_text_file
-from opening.pipeline.run import check_fit, engine_settings, open_engine, run_request
+from opening.pipeline.run import Outcome, check_fit, engine_settings, open_engine, run_request
 from opening.pipeline.templates import FAMILIES, resolve_family
 
 PROG = "opening"
 
 
 def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
-    d = SamplingParams()
     gen = sub.add_parser("generate", help="sample candidate instructions for a text")
     gen.add_argument("text", nargs="?", help="the text (the output of the pair); or use --file")
     gen.add_argument("--file", metavar="PATH", help="read the text from a UTF-8 file ('-' for standard input)")
-    gen.add_argument("--model", metavar="PATH", help="GGUF model file (default: OPENING_MODEL, settings, demo)")
-    gen.add_argument("--template", choices=FAMILIES, default="auto", help="reverse template family")
-    gen.add_argument("--temperature", type=float, default=d.temperature, metavar="F")
-    gen.add_argument("--top-p", type=float, default=d.top_p, metavar="F")
-    gen.add_argument("--top-k", type=int, default=d.top_k, metavar="N")
-    gen.add_argument("-n", type=int, default=d.n, metavar="N", help="number of candidates (1-10)")
-    gen.add_argument("--max-tokens", type=int, default=d.max_tokens, metavar="N")
-    gen.add_argument("--seed", type=int, default=None, metavar="N", help="same seed + same parameters = same output")
-    gen.add_argument("--threads", type=int, default=None, metavar="N", help=f"CPU threads (default {default_threads()})")
-    gen.add_argument("--gpu-layers", type=int, default=None, metavar="N", help="layers on the GPU (0 CPU, -1 all)")
+    add_generation_options(gen)
+    add_choice_options(gen)
     gen.add_argument("--format", choices=("text", "json"), default="text")
     gen.add_argument("--save", metavar="PATH", help="append the chosen pair to a dataset file (.json or .jsonl)")
     gen.add_argument(
@@ -54,6 +46,65 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         default=None,
         help="dataset format (default: jsonl for .jsonl, else the file's own format, else demo)",
     )
+
+
+def add_generation_options(parser: argparse.ArgumentParser) -> None:
+    """The model and sampling options every generating command shares."""
+    d = SamplingParams()
+    parser.add_argument("--model", metavar="PATH", help="GGUF model file (default: OPENING_MODEL, settings, demo)")
+    parser.add_argument("--template", choices=FAMILIES, default="auto", help="reverse template family")
+    parser.add_argument("--temperature", type=float, default=d.temperature, metavar="F")
+    parser.add_argument("--top-p", type=float, default=d.top_p, metavar="F")
+    parser.add_argument("--top-k", type=int, default=d.top_k, metavar="N")
+    parser.add_argument("-n", type=int, default=d.n, metavar="N", help="number of candidates (1-10)")
+    parser.add_argument("--max-tokens", type=int, default=d.max_tokens, metavar="N")
+    parser.add_argument("--seed", type=int, default=None, metavar="N", help="same seed + same parameters = same output")
+    parser.add_argument("--threads", type=int, default=None, metavar="N", help=f"CPU threads (default {default_threads()})")
+    parser.add_argument("--gpu-layers", type=int, default=None, metavar="N", help="layers on the GPU (0 CPU, -1 all)")
+
+
+def add_choice_options(parser: argparse.ArgumentParser) -> None:
+    """How the chosen candidate is picked, and what happens when none helps."""
+    parser.add_argument(
+        "--choose",
+        choices=POLICIES,
+        default=DEFAULT_POLICY,
+        help=f"what 'best' means: lowest NLL, IFD, r-IFD, or IFD x r-IFD (default {DEFAULT_POLICY}; docs/choice.md)",
+    )
+    parser.add_argument(
+        "--ifd-threshold",
+        type=float,
+        default=DEFAULT_HELPS_BELOW,
+        metavar="F",
+        help=f"an instruction helps when its IFD is below F (default {DEFAULT_HELPS_BELOW:g})",
+    )
+    parser.add_argument("--save-anyway", action="store_true", help="keep the best candidate even when none helps")
+    parser.add_argument("--judge", action="store_true", help="also ask the model to rate each pair 1-5 (slower)")
+    parser.add_argument(
+        "--score-max-tokens",
+        type=int,
+        default=DEFAULT_SCORE_MAX_TOKENS,
+        metavar="N",
+        help=f"score at most the first N tokens of the text (default {DEFAULT_SCORE_MAX_TOKENS}; 0: all)",
+    )
+
+
+def sampling_from_args(args: argparse.Namespace) -> SamplingParams:
+    params = SamplingParams(
+        temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, n=args.n, max_tokens=args.max_tokens, seed=args.seed
+    )
+    params.validate()
+    if args.threads is not None and not 1 <= args.threads <= MAX_THREADS_SETTING:
+        raise BadInput(f"--threads must be between 1 and {MAX_THREADS_SETTING} (got {args.threads})")
+    if args.model == "":
+        raise BadInput("--model needs a file name")
+    return params
+
+
+def choice_from_args(args: argparse.Namespace) -> Choice:
+    choice = Choice(args.choose, args.ifd_threshold, args.save_anyway, args.judge, args.score_max_tokens)
+    choice.validate()
+    return choice
 
 
 def _text(args: argparse.Namespace) -> str:
@@ -68,14 +119,8 @@ def _text(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     text = check_text(_text(args))
-    params = SamplingParams(
-        temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, n=args.n, max_tokens=args.max_tokens, seed=args.seed
-    )
-    params.validate()
-    if args.threads is not None and not 1 <= args.threads <= MAX_THREADS_SETTING:
-        raise BadInput(f"--threads must be between 1 and {MAX_THREADS_SETTING} (got {args.threads})")
-    if args.model == "":
-        raise BadInput("--model needs a file name")
+    params = sampling_from_args(args)
+    choice = choice_from_args(args)
     if args.save == "":
         raise BadInput("--save needs a file name")
     dataset = DatasetFile.open(args.save, args.save_format) if args.save is not None else None
@@ -100,14 +145,14 @@ def run(args: argparse.Namespace) -> int:
             progress.update(pieces, None, "generating")
 
     def on_stage(stage: str, fraction: float) -> None:
-        if stage in ("scoring", "hashing"):
+        if stage in ("scoring", "judging", "hashing"):
             progress.update(round(100 * fraction), 100, stage)
 
     try:
         with engine:
             outcome = run_request(
                 engine,
-                Request(text, params, args.template),
+                Request(text, params, args.template, choice),
                 source=args.file or "argument",
                 on_piece=on_piece,
                 on_stage=on_stage,
@@ -120,14 +165,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: saved the pair to {dataset.path} ({dataset.fmt} format)", file=sys.stderr)
     write_stdout(format_report(outcome.report, args.format))
     if record is None:
-        print(
-            f"{PROG}: no usable instruction: all {len(outcome.candidates)} candidates were rejected"
-            f" ({outcome.ranking.rejection_summary() if outcome.ranking else ''}); nothing saved. Try another"
-            " seed, a higher temperature or a larger model.",
-            file=sys.stderr,
-        )
+        print(f"{PROG}: {nothing_chosen(outcome)}", file=sys.stderr)
         return 3
     return 0
+
+
+def nothing_chosen(outcome: Outcome) -> str:
+    """Why a finished run chose nothing, in one line, with what to try next."""
+    ranking = outcome.ranking
+    assert ranking is not None
+    if ranking.status == NO_HELPFUL and ranking.best is not None:
+        best = ranking.candidates[ranking.best]
+        return (
+            f"no instruction helps: the best candidate has IFD {best.ifd:.2f} (an instruction helps below"
+            f" {ranking.choice.helps_below:g}: it must make the text more predictable); nothing saved. Try another"
+            " seed or a larger model, or keep it with --save-anyway."
+        )
+    return (
+        f"no usable instruction: all {len(outcome.candidates)} candidates were rejected"
+        f" ({ranking.rejection_summary()}); nothing saved. Try another seed, a higher temperature or a larger model."
+    )
 
 
 def format_report(report: dict[str, Any], fmt: str) -> str:
@@ -136,7 +193,8 @@ def format_report(report: dict[str, Any], fmt: str) -> str:
     lines = []
     for i in report["rank_order"]:
         cand = report["candidates"][i]
-        lines.append(f"{caption(cand, i, report['chosen'])}:\n{fold_input(cand['instruction'], cand['input'], sep=chr(10))}\n")
+        head = caption(cand, i, report["chosen"], report["choice"]["helps_below"])
+        lines.append(f"{head}:\n{fold_input(cand['instruction'], cand['input'], sep=chr(10))}\n")
     lines.append("Paired instruction and output in json format")
     lines.append(json.dumps([report["pair"]] if report["pair"] else [], ensure_ascii=False))
     return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from opening import __version__
 from opening.base.logs import configure_logging
-from opening.cli import generate
+from opening.cli import batch, eval_choice, generate
 from opening.cli import models as cli_models
 from opening.cli.command import ArgumentParser, check_argv, run_command
 from opening.gui.options import add_gui_arguments, gui_argv
@@ -25,6 +25,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.required = True
     generate.add_parser(sub, ArgumentParser)
     cli_models.add_parser(sub, ArgumentParser)
+    batch.add_parser(sub, ArgumentParser)
+    eval_choice.add_parser(sub, ArgumentParser)
     add_gui_arguments(sub.add_parser("gui", help="open the desktop window (same as opening-desktop)"))
     return parser
 
@@ -43,7 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = _build_parser()
         args = parser.parse_args(argv)
         configure_logging(args.verbose, PROG)
-        commands = {"generate": generate.run, "gui": _cmd_gui, "models": cli_models.run}
+        commands = {
+            "generate": generate.run,
+            "gui": _cmd_gui,
+            "models": cli_models.run,
+            "eval-choice": eval_choice.run,
+            "batch": batch.run,
+        }
         return commands[args.command](args)
 
     return run_command(PROG, run)

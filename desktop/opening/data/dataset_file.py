@@ -362,11 +362,12 @@ class DatasetFile:
 
     # -- changes --------------------------------------------------------------------------------------
 
-    def _item_bytes(self, record: PairRecord) -> bytes:
-        return dumps_strict(record.to_format(self.fmt))
+    def _item_bytes(self, record: PairRecord | dict[str, Any]) -> bytes:
+        return dumps_strict(record if isinstance(record, dict) else record.to_format(self.fmt))
 
-    def append(self, record: PairRecord) -> Placed:
-        """Add the pair at the end; returns where it went (for :meth:`replace` and :meth:`remove`)."""
+    def append(self, record: PairRecord | dict[str, Any]) -> Placed:
+        """Add the pair (or a ready record, as batch mode writes) at the end; returns where it went (for
+        :meth:`replace` and :meth:`remove`)."""
         item = self._item_bytes(record)
         with self._locked():
             self._check_shape()

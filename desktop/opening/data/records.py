@@ -35,6 +35,8 @@ class PairRecord:
     template: str = ""
     nll: float | None = None
     ifd: float | None = None
+    rifd: float | None = None
+    judge: int | None = None
     model_name: str = ""
     model_sha256: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
@@ -57,7 +59,7 @@ class PairRecord:
             return {"conversations": [{"from": "human", "value": human}, {"from": "gpt", "value": self.output}]}
         if fmt == "jsonl":
             record = asdict(self)
-            for key in ("nll", "ifd"):  # strict JSON: no NaN or Infinity in a dataset
+            for key in ("nll", "ifd", "rifd"):  # strict JSON: no NaN or Infinity in a dataset
                 if record[key] is not None and not math.isfinite(record[key]):
                     record[key] = None
             return record

@@ -155,9 +155,15 @@ class MainWindow(QMainWindow):
             self.show_status(tr("status_cancelled"))
             return
         self.outcome, self.review = outcome, Review(outcome.records)
+        ranking = outcome.ranking
         self.results.show_ranking(outcome, outcome.chosen)
+        if outcome.chosen is None and ranking.best is not None:  # nothing helps: shown, never auto-saved
+            self.results.select_index(ranking.best)
+            best = ranking.candidates[ranking.best]
+            self.show_error(tr("status_nothing_helps", ifd=best.ifd or 0.0, limit=ranking.choice.helps_below))
+            return
         if outcome.chosen is None:
-            self.show_error(tr("status_all_rejected", reasons=outcome.ranking.rejection_summary()))
+            self.show_error(tr("status_all_rejected", reasons=ranking.rejection_summary()))
             return
         self.pick_candidate(outcome.chosen)
         self.show_status(tr("status_done", n=len(outcome.candidates), seconds=seconds))

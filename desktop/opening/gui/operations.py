@@ -73,7 +73,7 @@ def submit(window: MainWindow) -> None:
     window.outcome, window.review, window.saved = None, None, None
     window.results.set_saved(False)
     window.results.start(params.n)
-    window.run_job = RunJob(Request(text=text, params=params))
+    window.run_job = RunJob(Request(text=text, params=params, choice=window.settings.choice_params()))
     window.form.set_busy(True)
     window.show_status(tr("status_generating", n=params.n))
     window.engine.run(window.run_job)

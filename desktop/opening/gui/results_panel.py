@@ -33,10 +33,10 @@ INDEX_ROLE = Qt.ItemDataRole.UserRole
 REPAINT_MS = 50
 
 
-def candidate_caption(cand: dict[str, Any], index: int, chosen: int | None) -> str:
+def candidate_caption(cand: dict[str, Any], index: int, chosen: int | None, helps_below: float = 1.0) -> str:
     """The core's caption parts (``caption_parts``) in the window's language."""
     words = []
-    for key, values in caption_parts(cand, index, chosen):
+    for key, values in caption_parts(cand, index, chosen, helps_below):
         if key == "rejected":
             values = {"reason": strings.reason(values["reason"])}
         words.append(("★ " if key == "chosen" else "") + tr(f"cap_{key}", **values))
@@ -201,7 +201,7 @@ class ResultsPanel(QWidget):
             for index in ranking.order():
                 cand = ranking.candidates[index]
                 body = candidate_body(cand)
-                caption = candidate_caption(report["candidates"][index], index, ranking.chosen)
+                caption = candidate_caption(report["candidates"][index], index, ranking.chosen, ranking.choice.helps_below)
                 item = QListWidgetItem(f"{caption}\n{shorten(body)}")
                 item.setToolTip(f"{cand.template} · {cand.tokens} tokens · {cand.finish_reason}\n\n{shorten(body, 4000)}")
                 item.setData(INDEX_ROLE, index)

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 Parts = list[tuple[str, bool]]
 
 MAX_ROWS = MAX_BATCH_SEQ_IDS
-"""Rows one pass can score (every candidate plus the baseline)."""
+"""Rows one pass can score (three per candidate plus the baseline: see opening.pipeline.ranking)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from opening.base.choice import Choice
 from opening.base.errors import BadInput
 from opening.base.progress import CancelFn
 from opening.base.sampling import SamplingParams
@@ -42,18 +43,23 @@ def generate(
     text: str,
     *,
     template: str = "auto",
+    choice: Choice | None = None,
     on_piece: PieceFn | None = None,
     cancel: CancelFn | None = None,
     **params: float | int | None,
 ) -> Outcome:
     """Sample candidate instructions for ``text`` and rank them. ``params`` are :class:`SamplingParams`
-    fields (``temperature``, ``top_p``, ``top_k``, ``n``, ``max_tokens``, ``seed``)."""
+    fields (``temperature``, ``top_p``, ``top_k``, ``n``, ``max_tokens``, ``seed``); ``choice`` how the
+    pair is chosen (:class:`~opening.base.choice.Choice`: policy, IFD threshold, save anyway, judge)."""
     try:
         sampling = SamplingParams(**params)  # type: ignore[arg-type]
     except TypeError as exc:
         raise BadInput(f"unknown sampling parameter: {exc}") from None
     sampling.validate()
-    return run_request(engine, Request(check_text(text), sampling, template), source="api", on_piece=on_piece, cancel=cancel)
+    choice = choice or Choice()
+    choice.validate()
+    request = Request(check_text(text), sampling, template, choice)
+    return run_request(engine, request, source="api", on_piece=on_piece, cancel=cancel)
 
 
 def save(what: Outcome | PairRecord, path: str | Path, fmt: str | None = None) -> Placed:
@@ -61,5 +67,5 @@ def save(what: Outcome | PairRecord, path: str | Path, fmt: str | None = None) -
     the file, as ``--save``)."""
     record = what.chosen_record if isinstance(what, Outcome) else what
     if record is None:
-        raise BadInput("every candidate was rejected: there is no pair to save")
+        raise BadInput("no pair was chosen (every candidate was rejected, or none helps): there is nothing to save")
     return DatasetFile.open(path, fmt).append(record)

@@ -60,6 +60,41 @@ def is_echo(instruction: str, output: str) -> bool:
     return False
 
 
+def longest_shared_span(instruction: str, output: str) -> tuple[int, int, int]:
+    """The longest run of units (words; each CJK character one unit) the candidate copies from the
+    text, with the candidate's and the text's lengths in units."""
+    cand, out = words(instruction), words(output)
+    if not cand or not out:
+        return 0, len(cand), len(out)
+    match = difflib.SequenceMatcher(None, cand, out, autojunk=False).find_longest_match(0, len(cand), 0, len(out))
+    return match.size, len(cand), len(out)
+
+
+# Leakage: a candidate that quotes a long span of the text makes the text easy to predict, so it wins on
+# NLL and IFD while teaching nothing (the 小马过河 story's "instruction" was its first three sentences).
+# A span counts as a copy when it is long in itself (LEAK_MIN_UNITS: five words, or eight CJK characters,
+# which carry less each) and long relative to either side: at least LEAK_SHARE of the candidate (the
+# instruction is mostly quotation) or of the text (the instruction carries most of the answer).
+# Chosen on tests/data/dev_pairs.jsonl (46 gold pairs): the gold instructions copy at most 10 words of
+# their outputs, but never more than 0.26 of the instruction when the span is 5 words or more, and the
+# one CJK span of 6+ characters that is 0.6 of its question (a short question restating the topic) stays
+# under eight characters; so no gold instruction is rejected (`opening eval-choice` prints that rate),
+# while every copy the held-out runs chose (26-53 characters, half or more of the candidate) is caught.
+LEAK_MIN_UNITS = 5
+LEAK_MIN_CJK_UNITS = 8
+LEAK_SHARE = 0.5
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def copies_text(instruction: str, output: str) -> bool:
+    """The candidate copies a long span of the text (see the thresholds above)."""
+    span, n_cand, n_out = longest_shared_span(instruction, output)
+    cjk = len(_CJK.findall(output)) * 2 > n_out
+    if span < (LEAK_MIN_CJK_UNITS if cjk else LEAK_MIN_UNITS):
+        return False
+    return span >= LEAK_SHARE * n_cand or span >= LEAK_SHARE * n_out
+
+
 def repeats_prompt(instruction: str, prompt_pieces: tuple[str, ...]) -> bool:
     """The candidate restates the reverse prompt itself (and so usually carries the output inside)."""
     cand = normalise(instruction)
@@ -76,12 +111,13 @@ def repeats_prompt(instruction: str, prompt_pieces: tuple[str, ...]) -> bool:
 # rejection reasons (the report and the window show them; the window translates them)
 EMPTY = "empty"
 ECHO = "echo of the output"
+COPIES = "copies the text"
 REPEATS_PROMPT = "repeats the prompt"
 DEGENERATE = "degenerate repetition"
 STILL_GOING = "over-long (still going at max tokens)"
 OVER_LONG = "over-long"
 CANCELLED = "cancelled"
-REASONS = (EMPTY, ECHO, REPEATS_PROMPT, DEGENERATE, STILL_GOING, OVER_LONG, CANCELLED)
+REASONS = (EMPTY, ECHO, COPIES, REPEATS_PROMPT, DEGENERATE, STILL_GOING, OVER_LONG, CANCELLED)
 
 
 def judge(cand: CleanCandidate, output: str, finish_reason: str, prompt_pieces: tuple[str, ...] = ()) -> str | None:
@@ -90,6 +126,8 @@ def judge(cand: CleanCandidate, output: str, finish_reason: str, prompt_pieces: 
         return EMPTY
     if is_echo(full, output):
         return ECHO
+    if copies_text(full, output):
+        return COPIES
     if repeats_prompt(full, prompt_pieces):
         return REPEATS_PROMPT
     if is_degenerate(full):

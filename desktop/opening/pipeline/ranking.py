@@ -1,11 +1,18 @@
 """Clean, filter, score and choose: from raw candidates to the best instruction, with reasons.
 
-Every candidate that survives cleaning, rejection and de-duplication is scored by the mean NLL per
-token of the user's text (+ end of sequence) given the instruction, under the scoring prompt of its
-template family (Alpaca prompt for ``opening``, the model's chat template for ``chat``). The same text
-scored alone (after the start-of-text token) gives the baseline, and IFD = PPL(text | instruction) /
-PPL(text) = exp(nll - baseline). The lowest NLL wins; IFD >= 1 means the
-instruction does not help predict the text.
+Every candidate that survives cleaning, rejection and de-duplication is scored, all rows in one batched
+pass (:func:`~opening.llama.scoring.mean_nll`):
+
+* NLL — mean NLL per token of the user's text (+ end of sequence) given the instruction, under the
+  scoring prompt of its template family (Alpaca prompt for ``opening``, the model's chat template for
+  ``chat``). The same text scored alone (after the start-of-text token) gives the baseline, and
+  IFD = PPL(text | instruction) / PPL(text) = exp(nll - baseline); IFD >= 1: the instruction does not help.
+* r-IFD = PPL(instruction | text) / PPL(instruction): the instruction scored after the first reverse
+  prompt around the text, and after the same prompt with no text (:func:`instruction_rows`). Low r-IFD:
+  the instruction is specific to this text (a generic "Write something." scores near 1). The rows of
+  one prompt share its tokens (the text among them), decoded once for all candidates.
+
+:func:`~opening.pipeline.choice.decide` then chooses under the request's policy.
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ import math
 import time
 from dataclasses import dataclass
 
+from opening.base.choice import CHOSEN, Choice
 from opening.base.progress import CancelFn, StageFn
 from opening.llama.engine import Engine, GenerationResult
 from opening.llama.scoring import Parts, ScoreRow, make_row, mean_nll
 from opening.pipeline.candidate_clean import clean_candidate
 from opening.pipeline.candidate_filter import filter_candidates
-from opening.pipeline.templates import chat_parts, prompt_pieces
+from opening.pipeline.choice import decide, helps, policy_score
+from opening.pipeline.templates import chat_parts, prompt_pieces, reverse_parts
 
 ALPACA = (
     "Below is an instruction that describes a task. Write a response that appropriately completes the request."
@@ -45,15 +54,20 @@ class RankedCandidate:
     duplicate_of: int | None = None
     nll: float | None = None
     ifd: float | None = None
+    rifd: float | None = None
+    helps: bool | None = None
+    """False when IFD is at or above the threshold: the instruction does not make the text more predictable."""
+    judge: int | None = None
+    """The model's own 1-5 rating of the pair (``--judge``); None: not asked, or no score in the reply."""
 
     @property
     def family(self) -> str:
         return self.template.split("/", 1)[0]
 
     @property
-    def helps(self) -> bool | None:
-        """False when IFD >= 1: the instruction does not make the text more predictable."""
-        return None if self.ifd is None else self.ifd < 1.0
+    def prompt_text(self) -> str:
+        """The instruction with its input, as one prompt (what r-IFD and the judge read)."""
+        return f"{self.instruction}\n\n{self.input}" if self.input else self.instruction
 
 
 @dataclass
@@ -63,20 +77,26 @@ class Ranking:
     baseline_nll: float | None = None
     """Mean NLL of the text with no instruction at all."""
     rank_ms: float = 0.0
+    choice: Choice = Choice()
+    best: int | None = None
+    """The best-scoring candidate under the policy (chosen, unless it does not help)."""
+    status: str = CHOSEN
+    """``chosen``, ``rejected`` (every candidate) or ``no_helpful_instruction`` (see opening.base.choice)."""
+    judge_ms: float = 0.0
 
     def order(self) -> list[int]:
-        """Candidate indexes best first: scored by NLL, then duplicates, then rejected."""
+        """Candidate indexes best first: scored by the policy, then duplicates, then rejected."""
 
-        def key(c: RankedCandidate) -> tuple[int, float, int]:
+        def key(c: RankedCandidate) -> tuple[int, float, float, int]:
             if c.nll is not None:
-                return (0, c.nll, c.index)
-            return (1 if c.rejected is None else 2, 0.0, c.index)
+                return (0, policy_score(c, self.choice.policy), c.nll, c.index)
+            return (1 if c.rejected is None else 2, 0.0, 0.0, c.index)
 
         return [c.index for c in sorted(self.candidates, key=key)]
 
     @property
     def all_rejected(self) -> bool:
-        return self.chosen is None
+        return self.best is None
 
     def rejection_summary(self) -> str:
         reasons: dict[str, int] = {}
@@ -103,16 +123,42 @@ def baseline_row(engine: Engine, output: str) -> ScoreRow:
     return ScoreRow((start,), tuple(target))
 
 
+def capped(engine: Engine, text: str, max_tokens: int) -> str:
+    """The text cut to its first ``max_tokens`` tokens for scoring (0: the whole text). The filter still
+    reads the whole text."""
+    if max_tokens <= 0:
+        return text
+    tokens = engine.model.tokenize(text, add_special=False, parse_special=False)
+    return text if len(tokens) <= max_tokens else engine.model.detokenize(tokens[:max_tokens])
+
+
+def instruction_rows(engine: Engine, cand: RankedCandidate, output: str) -> tuple[ScoreRow, ScoreRow]:
+    """The two rows of r-IFD: the instruction after the reverse prompt around the text, and after the
+    same prompt with no text. The control keeps the prompt: "What kind of instruction could this be the
+    answer to?" alone makes a generic answer ("Write something.") likely, and r-IFD is meant to measure
+    what *the text* adds, not the question (scored after a bare start token, the generic instruction got
+    the lower r-IFD of the two in tests/test_choice.py)."""
+    lead = " " if cand.family == "opening" else ""  # the raw template ends at "X:"; a chat turn at its header
+    conditioned = make_row(engine, reverse_parts(engine.model, cand.family, output), lead + cand.prompt_text)
+    control = make_row(engine, reverse_parts(engine.model, cand.family, ""), lead + cand.prompt_text)
+    return conditioned, control
+
+
 def rank(
     engine: Engine,
     output: str,
     result: GenerationResult,
     *,
+    choice: Choice | None = None,
     cancel: CancelFn | None = None,
     progress: StageFn | None = None,
+    also_score: frozenset[str] = frozenset(),
 ) -> Ranking:
     """Clean, filter, score and choose; ``cancel`` raises :class:`~opening.errors.Cancelled`;
-    ``progress`` gets the fraction of the scoring pass done."""
+    ``progress`` gets the fraction of the scoring pass done. Candidates rejected only for a reason in
+    ``also_score`` still get scores (not chosen): the evaluation compares choices with and without a rule."""
+    choice = choice or Choice()
+    choice.validate()
     t0 = time.perf_counter()
     cleaned = [clean_candidate(c.text) for c in result.candidates]
     verdicts = filter_candidates(
@@ -135,14 +181,27 @@ def rank(
         )
         for c, clean, v in zip(result.candidates, cleaned, verdicts, strict=True)
     ]
-    to_score = [c for c in ranked if c.rejected is None and c.duplicate_of is None]
-    rows = [make_row(engine, scoring_prompt(engine, c.family, c.instruction, c.input), output) for c in to_score]
+    to_score = [c for c in ranked if (c.rejected is None or c.rejected in also_score) and c.duplicate_of is None]
+    scored = capped(engine, output, choice.score_max_tokens)
+    rows = [make_row(engine, scoring_prompt(engine, c.family, c.instruction, c.input), scored) for c in to_score]
     if to_score:
-        rows.append(baseline_row(engine, output))
+        rows.append(baseline_row(engine, scored))
+    for cand in to_score:
+        rows.extend(instruction_rows(engine, cand, scored))
     nlls = mean_nll(engine, rows, cancel=cancel, progress=progress)
-    baseline = nlls[-1] if to_score else None
-    for cand, nll in zip(to_score, nlls[:-1], strict=True):
-        cand.nll = nll
-        cand.ifd = math.exp(nll - nlls[-1]) if math.isfinite(nll - nlls[-1]) else None
-    chosen = min(to_score, key=lambda c: (c.nll, c.index)).index if to_score else None
-    return Ranking(ranked, chosen, baseline, (time.perf_counter() - t0) * 1000.0)
+    n = len(to_score)
+    baseline = nlls[n] if to_score else None
+    for k, cand in enumerate(to_score):
+        cand.nll = nlls[k]
+        cand.ifd = _ratio(nlls[k], nlls[n])
+        cand.rifd = _ratio(nlls[n + 1 + 2 * k], nlls[n + 2 + 2 * k])
+        cand.helps = helps(cand, choice)
+    decision = decide([c for c in to_score if c.rejected is None], choice)
+    ms = (time.perf_counter() - t0) * 1000.0
+    return Ranking(ranked, decision.chosen, baseline, ms, choice, decision.best, decision.status)
+
+
+def _ratio(nll: float, reference: float) -> float | None:
+    """exp(nll - reference): a ratio of perplexities (None when either is not finite)."""
+    diff = nll - reference
+    return math.exp(diff) if math.isfinite(diff) else None

@@ -1,5 +1,9 @@
 """The JSON report of one run (a contract: ``output``, ``model``, ``params``, ``candidates``, ``chosen``,
-``pair``, ``timings``; ``chosen`` indexes ``candidates``) and the records of its candidates."""
+``pair``, ``timings``; ``chosen`` indexes ``candidates``) and the records of its candidates.
+
+Beyond the contract: ``status`` (``chosen``, ``rejected``, ``no_helpful_instruction``), ``best`` (the
+best-scoring candidate even when it does not help), ``choice`` (policy, IFD threshold, save anyway,
+judge) and per candidate ``rifd``, ``helps`` and ``judge``."""
 
 from __future__ import annotations
 
@@ -24,12 +28,14 @@ ENGLISH_CAPTIONS = {
     "rejected": "rejected: {reason}",
     "duplicate": "duplicate of {n}",
     "scores": "nll {nll:.3f}, ifd {ifd:.3f}",
-    "does_not_help": "does not help (IFD >= 1)",
+    "rifd": "r-ifd {rifd:.3f}",
+    "judge": "judge {score}/5",
+    "does_not_help": "does not help (IFD >= {limit:g})",
     "chosen": "chosen",
 }
 
 
-def caption_parts(cand: dict[str, Any], index: int, chosen: int | None) -> list[CaptionPart]:
+def caption_parts(cand: dict[str, Any], index: int, chosen: int | None, helps_below: float = 1.0) -> list[CaptionPart]:
     """What a candidate's caption says, in order — its number, then why it was rejected, what it
     duplicates, or its scores (and that it does not help), then whether it was chosen. ``cand`` is one of
     the report's candidates. The CLI words the parts in English, the window in its language."""
@@ -40,16 +46,20 @@ def caption_parts(cand: dict[str, Any], index: int, chosen: int | None) -> list[
         parts.append(("duplicate", {"n": cand["duplicate_of"] + 1}))
     elif cand["nll"] is not None and cand["ifd"] is not None:
         parts.append(("scores", {"nll": cand["nll"], "ifd": cand["ifd"]}))
+        if cand.get("rifd") is not None:
+            parts.append(("rifd", {"rifd": cand["rifd"]}))
+        if cand.get("judge") is not None:
+            parts.append(("judge", {"score": cand["judge"]}))
         if not cand["helps"]:
-            parts.append(("does_not_help", {}))
+            parts.append(("does_not_help", {"limit": helps_below}))
     if index == chosen:
         parts.append(("chosen", {}))
     return parts
 
 
-def caption(cand: dict[str, Any], index: int, chosen: int | None) -> str:
-    """The terminal's caption: ``Candidate Instruction 2 [chat/query; nll 1.234, ifd 0.812]  <- chosen``."""
-    parts = caption_parts(cand, index, chosen)
+def caption(cand: dict[str, Any], index: int, chosen: int | None, helps_below: float = 1.0) -> str:
+    """The terminal's caption: ``Candidate Instruction 2 [chat/query; nll 1.234, ifd 0.812; r-ifd 0.5]  <- chosen``."""
+    parts = caption_parts(cand, index, chosen, helps_below)
     words = [ENGLISH_CAPTIONS[key].format(**values) for key, values in parts[1:] if key != "chosen"]
     mark = "  <- chosen" if parts[-1][0] == "chosen" else ""
     return f"{ENGLISH_CAPTIONS['candidate'].format(n=index + 1)} [{'; '.join([cand['template'], *words])}]{mark}"
@@ -82,6 +92,8 @@ def candidate_record(
         template=cand.template,
         nll=_round(cand.nll),
         ifd=_round(cand.ifd),
+        rifd=_round(cand.rifd),
+        judge=cand.judge,
         model_name=engine.model.name,
         model_sha256=model_sha256,
         params=run_params(request, engine, result),
@@ -119,7 +131,9 @@ def build_report(
             "template": c.template,
             "nll": _round(c.nll),
             "ifd": _round(c.ifd),
+            "rifd": _round(c.rifd),
             "helps": c.helps,
+            "judge": c.judge,
             "tokens": c.tokens,
             "finish_reason": c.finish_reason,
             "duplicate_of": c.duplicate_of,
@@ -134,6 +148,9 @@ def build_report(
         "params": run_params(request, engine, result),
         "candidates": candidates,
         "chosen": ranking.chosen,
+        "status": ranking.status,
+        "best": ranking.best,
+        "choice": asdict(ranking.choice),
         "rank_order": ranking.order(),
         "baseline_nll": _round(ranking.baseline_nll),
         "pair": record.to_format("demo") if record else None,
@@ -142,6 +159,7 @@ def build_report(
             "prompt_ms": round(result.prompt_ms, 1),
             "generate_ms": round(result.generate_ms, 1),
             "rank_ms": round(ranking.rank_ms, 1),
+            "judge_ms": round(ranking.judge_ms, 1),
             "prompt_tokens": result.prompt_tokens,
             "generated_tokens": result.generated_tokens,
             "steps": result.steps,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opening.base.checks import plain_text, regular_file
+from opening.base.choice import Choice
 from opening.base.errors import BadInput, describe_os_error
 from opening.base.progress import CancelFn
 from opening.base.sampling import SamplingParams
@@ -28,6 +29,7 @@ class Request:
     text: str
     params: SamplingParams = field(default_factory=SamplingParams)
     family: str = "auto"
+    choice: Choice = field(default_factory=Choice)
 
 
 def check_text(text: str) -> str:

@@ -25,6 +25,7 @@ from opening.llama.probe import vet_model
 from opening.models.file_hash import cached_sha256
 from opening.models.gguf_file import GGUFInfo
 from opening.models.memory_fit import FitEstimate, estimate
+from opening.pipeline.judge import judge_pairs
 from opening.pipeline.ranking import RankedCandidate, Ranking, rank
 from opening.pipeline.report import build_report, candidate_record
 from opening.pipeline.request import Request, generate_candidates
@@ -77,7 +78,8 @@ class Outcome:
     """What one run produced; everything a caller reads is here.
 
     ``candidates`` are in generation order with their cleaning, rejection, duplicate and scores;
-    ``chosen`` indexes them (None: every candidate was rejected, or the run was cancelled);
+    ``chosen`` indexes them (None: every candidate was rejected, none helps, or the run was cancelled;
+    ``status`` says which);
     ``records`` holds the pair each candidate makes (the user may still pick a rejected one);
     ``report`` is the JSON report of ``opening generate --format json``.
     """
@@ -102,6 +104,11 @@ class Outcome:
         return None if self.ranking is None else self.ranking.chosen
 
     @property
+    def status(self) -> str:
+        """``chosen``, ``rejected``, ``no_helpful_instruction`` (opening.base.choice), or ``cancelled``."""
+        return "cancelled" if self.ranking is None else self.ranking.status
+
+    @property
     def chosen_record(self) -> PairRecord | None:
         return None if self.chosen is None else self.records[self.chosen]
 
@@ -122,7 +129,8 @@ def run_request(
     on_stage: StageFn | None = None,
 ) -> Outcome:
     """Generate, rank and describe one request. Stages reported: ``generating``, ``scoring`` (fractions as
-    the pass goes) and ``hashing`` (the model's SHA-256, once per file)."""
+    the pass goes), ``judging`` (with ``request.choice.judge``) and ``hashing`` (the model's SHA-256, once
+    per file)."""
     if on_stage:
         on_stage("generating", 0.0)
     result = generate_candidates(engine, request, on_piece=on_piece, cancel=cancel)
@@ -131,7 +139,11 @@ def run_request(
     if on_stage:
         on_stage("scoring", 0.0)
     try:
-        ranking = rank(engine, request.text, result, cancel=cancel, progress=on_stage)
+        ranking = rank(engine, request.text, result, choice=request.choice, cancel=cancel, progress=on_stage)
+        if request.choice.judge:
+            if on_stage:
+                on_stage("judging", 0.0)
+            judge_pairs(engine, request.text, ranking, cancel=cancel)
     except Cancelled:
         result.cancelled = True
         return Outcome(request, result, None)

@@ -111,6 +111,16 @@ def build_prompts(model: LlamaModel, text: str, family: str) -> list[Prompt]:
     return [Prompt(f"chat/{t.name}", tuple(_chat_tokens(model, t.question, text)), ()) for t in OPENING_TEMPLATES]
 
 
+def reverse_parts(model: LlamaModel, family: str, text: str) -> list[tuple[str, bool]]:
+    """The first reverse template ("what kind of instruction could this be the answer to?") around
+    ``text``, as prompt parts: what r-IFD conditions an instruction on."""
+    first = OPENING_TEMPLATES[0]
+    if family == "chat":
+        return chat_parts(model, first.question, text)
+    before, after = first.raw.split(TEXT)
+    return [(before, False), (text, False), (after, False)]
+
+
 def chat_parts(model: LlamaModel, question: str, text: str) -> list[tuple[str, bool]]:
     """One user turn asking ``question`` about ``text`` in the model's chat template, as prompt parts."""
     template = model.info.chat_template

@@ -1,0 +1,50 @@
+"""How a run chooses among its scored candidates, and the words for what it decided (one home for both
+the CLI's flags, the window's settings and the batch records).
+
+* ``policy`` — what "best" means: ``nll`` (lowest mean NLL of the text given the instruction), ``ifd``
+  (the same order: IFD = exp(NLL - the text's own NLL)), ``rifd`` (lowest r-IFD = PPL(instruction |
+  text) / PPL(instruction): the instruction most specific to this text), ``combined`` (lowest IFD x
+  r-IFD: helps predict the text *and* is specific to it).
+* ``helps_below`` — an instruction helps when its IFD is below this; when none does, nothing is chosen
+  (status ``no_helpful_instruction``) unless ``save_anyway``.
+* ``judge`` — also ask the model to rate each pair 1-5 (recorded and shown; it does not change the choice).
+* ``score_max_tokens`` — score at most this many tokens of the text (0: all of it); bounds the scoring
+  cost of long passages, as the IFD reference implementation truncates to 512.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from opening.base.errors import BadInput
+
+POLICIES = ("nll", "ifd", "rifd", "combined")
+DEFAULT_POLICY = "combined"
+"""Picked on tests/data/dev_pairs.jsonl with SmolLM2 and Gemma-3-270M (docs/choice.md has the table)."""
+DEFAULT_HELPS_BELOW = 1.0
+DEFAULT_SCORE_MAX_TOKENS = 512
+
+# what a run decided (the batch records' ``status`` uses the same words)
+CHOSEN = "chosen"
+REJECTED = "rejected"
+"""Every candidate was rejected by the filter (or none was generated)."""
+NO_HELPFUL = "no_helpful_instruction"
+"""Candidates were scored, but none has IFD below the threshold."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    policy: str = DEFAULT_POLICY
+    helps_below: float = DEFAULT_HELPS_BELOW
+    save_anyway: bool = False
+    judge: bool = False
+    score_max_tokens: int = DEFAULT_SCORE_MAX_TOKENS
+
+    def validate(self) -> None:
+        if self.policy not in POLICIES:
+            raise BadInput(f"unknown choice policy '{self.policy}' (choose one of {', '.join(POLICIES)})")
+        if not (math.isfinite(self.helps_below) and 0 < self.helps_below <= 100):
+            raise BadInput(f"the IFD threshold must be a number above 0, at most 100 (got {self.helps_below})")
+        if isinstance(self.score_max_tokens, bool) or not 0 <= self.score_max_tokens <= 1_000_000:
+            raise BadInput(f"the scoring cap must be 0 (none) up to 1000000 tokens (got {self.score_max_tokens})")

@@ -1,0 +1,177 @@
+"""``opening batch INPUT... --out DATASET.jsonl``: a corpus in, one record per passage out.
+
+Order: inputs, options and the output are checked before the model loads; the ledger is opened (and a
+changed configuration refused) before any passage runs; problems with input files are reported and the
+rest is processed. Ctrl-C once stops after the passage in flight (nothing lost; the same command
+continues); twice abandons it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from opening.base.errors import BadInput
+from opening.base.settings import Settings
+from opening.cli.generate import add_choice_options, add_generation_options, choice_from_args, sampling_from_args
+from opening.cli.progress import TerminalProgress
+from opening.data.batch_ledger import Ledger, earlier_config
+from opening.data.corpus import check_inputs
+from opening.models.file_hash import cached_sha256
+from opening.models.gguf_file import inspect_gguf
+from opening.models.resolve import resolve_model
+from opening.pipeline.batch import BatchStats, LengthPolicy, Prepared, batch_config, prepare, run_batch
+from opening.pipeline.run import check_fit, engine_settings, open_engine
+from opening.pipeline.templates import resolve_family
+
+PROG = "opening"
+
+
+def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    b = sub.add_parser("batch", help="run every passage of a corpus; one JSONL record per passage")
+    b.add_argument("inputs", nargs="+", metavar="INPUT", help="files (.txt .md .jsonl .json .csv .tsv) or folders")
+    b.add_argument("--out", required=True, metavar="DATASET.jsonl", help="the ledger: run again to continue")
+    add_generation_options(b)
+    add_choice_options(b)
+    b.add_argument("--field", default="text", metavar="NAME", help="the text field of .jsonl/.json items (default text)")
+    b.add_argument("--column", default="text", metavar="NAME", help="the text column of .csv/.tsv files (default text)")
+    b.add_argument("--glob", default=None, metavar="PATTERN", help="files to read in folders (default: by extension)")
+    b.add_argument("--min-tokens", type=int, default=LengthPolicy.min_tokens, metavar="N", help="skip shorter passages")
+    b.add_argument("--max-tokens-text", type=int, default=LengthPolicy.max_tokens, metavar="N", help="longest passage")
+    b.add_argument("--long", choices=("split", "skip"), default="split", help="what to do with longer passages")
+    b.add_argument("--restart", action="store_true", help="move an earlier run in --out aside and start over")
+
+
+def _check(args: argparse.Namespace) -> LengthPolicy:
+    check_inputs(args.inputs)
+    if not 1 <= args.min_tokens <= 100_000:
+        raise BadInput(f"--min-tokens must be between 1 and 100000 (got {args.min_tokens})")
+    if not args.min_tokens <= args.max_tokens_text <= 100_000:
+        raise BadInput(f"--max-tokens-text must be between --min-tokens and 100000 (got {args.max_tokens_text})")
+    return LengthPolicy(args.min_tokens, args.max_tokens_text, args.long)
+
+
+class StopOnSignal:
+    """First Ctrl-C: stop after the passage in flight; second: abandon it too."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.cancel = threading.Event()
+        self._old: Any = None
+
+    def __enter__(self) -> StopOnSignal:
+        self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.stop.is_set():
+            self.cancel.set()
+            print(f"\n{PROG}: abandoning the passage in flight", file=sys.stderr)
+        else:
+            self.stop.set()
+            print(f"\n{PROG}: stopping after the passage in flight (Ctrl-C again to abandon it)", file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._old)
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{max(1 if seconds > 0 else 0, minutes)} min"
+
+
+def _report_inputs(prepared: Prepared) -> None:
+    for problem in prepared.problems:
+        print(f"{PROG}: skipped {problem}", file=sys.stderr)
+    skipped = ", ".join(f"{reason}: {n}" for reason, n in prepared.skipped.items())
+    print(
+        f"{PROG}: {prepared.read} passages read, {len(prepared.passages)} to run" + (f" (skipped: {skipped})" if skipped else ""),
+        file=sys.stderr,
+    )
+
+
+def _summary(stats: BatchStats, prepared: Prepared, ledger: Ledger) -> str:
+    nll, ifd = stats.medians()
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(stats.by_status.items())) or "none"
+    reasons = ", ".join(f"{k}: {v}" for k, v in sorted(stats.reasons.items())) or "none"
+    tps = stats.generated_tokens / stats.seconds if stats.seconds else 0.0
+    scores = f"median NLL {nll:.3f}, median IFD {ifd:.3f}; " if nll is not None and ifd is not None else ""
+    return (
+        f"{stats.done} passages run ({statuses}); candidates rejected: {reasons}; {scores}"
+        f"{tps:.1f} tokens/s, {stats.per_hour:.0f} passages/h, {_duration(stats.seconds)}. "
+        f"{sum(ledger.counts.values())} records in {ledger.path}."
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = _check(args)
+    params = sampling_from_args(args)
+    choice = choice_from_args(args)
+    settings = Settings.load()
+    resolved = resolve_model(args.model, settings)
+    info = inspect_gguf(resolved.path)
+    family = resolve_family(args.template, info.chat_template is not None)
+    chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
+    earlier = None if args.restart else earlier_config(args.out)
+    if params.seed is None:  # a continued run keeps its seed; a new one draws it once, for every passage
+        earlier_seed = earlier.get("seed") if earlier else None
+        params.seed = earlier_seed if isinstance(earlier_seed, int) else secrets.randbelow(2**32 - 1)
+    sha = cached_sha256(resolved.path)
+    config = batch_config(sha, params, family, choice)
+    ledger = Ledger.open(args.out, config, restart=args.restart)
+    warning = check_fit(info, params, chosen).warning()
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    engine, note = open_engine(resolved.path, chosen)
+    if note:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    progress = TerminalProgress(unit=" passages")
+    with engine, StopOnSignal() as signals:
+        prepared = prepare(
+            engine, args.inputs, config, ledger.done, policy=policy, field_name=args.field, column=args.column, glob=args.glob
+        )
+        _report_inputs(prepared)
+        total = len(prepared.passages)
+
+        def on_record(_record: dict[str, Any], stats: BatchStats) -> None:
+            eta = stats.eta_seconds()
+            kept = stats.by_status.get("chosen", 0)
+            if stats.done == 1 and eta:
+                print(f"{PROG}: about {_duration(eta + stats.seconds)} for {total:,} passages with this model", file=sys.stderr)
+            desc = f"kept {kept}, not kept {stats.done - kept}, {stats.per_hour:.0f}/h" + (
+                f", about {_duration(eta)} left" if eta else ""
+            )
+            if progress.live:
+                progress.update(stats.done, total, desc)
+            elif stats.done * 20 // total > (stats.done - 1) * 20 // total or stats.done == total:
+                print(f"{PROG}: {stats.done}/{total} passages, {desc}", file=sys.stderr)  # a line per 5%
+
+        try:
+            stats = run_batch(
+                engine,
+                prepared,
+                ledger,
+                params,
+                family,
+                choice,
+                base_seed=params.seed,
+                stop=signals.stop.is_set,
+                cancel=signals.cancel.is_set,
+                on_record=on_record,
+            )
+        finally:
+            progress.close()
+    print(f"{PROG}: {_summary(stats, prepared, ledger)}", file=sys.stderr)
+    if stats.stopped:
+        left = total - stats.done
+        print(f"{PROG}: stopped with {left} passages left; run the same command again to continue.", file=sys.stderr)
+        return 130
+    if not prepared.passages and not ledger.done:
+        print(f"{PROG}: no passage to run: see the skips above", file=sys.stderr)
+        return 3
+    return 0

@@ -1,0 +1,75 @@
+"""``opening eval-choice DEV.jsonl``: measure how the ways of choosing a candidate compare on gold pairs
+(``opening.pipeline.choice_eval``); prints a table (or JSON) on stdout, progress on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from opening.base.choice import DEFAULT_HELPS_BELOW
+from opening.base.errors import BadInput
+from opening.base.settings import Settings
+from opening.cli.command import write_stdout
+from opening.cli.generate import add_generation_options, sampling_from_args
+from opening.cli.progress import TerminalProgress
+from opening.models.gguf_file import inspect_gguf
+from opening.models.resolve import resolve_model
+from opening.pipeline.choice_eval import evaluate, format_table, load_dev_pairs
+from opening.pipeline.run import check_fit, engine_settings, open_engine
+from opening.pipeline.templates import resolve_family
+
+PROG = "opening"
+
+
+def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    ev = sub.add_parser("eval-choice", help="measure the choice of candidates against gold instructions")
+    ev.add_argument("dev", metavar="DEV.jsonl", help='gold pairs: one {"instruction", "output"} object per line')
+    add_generation_options(ev)
+    ev.add_argument(
+        "--ifd-threshold", type=float, default=DEFAULT_HELPS_BELOW, metavar="F", help="IFD below which an instruction helps"
+    )
+    ev.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N pairs")
+    ev.add_argument("--format", choices=("text", "json"), default="text")
+    ev.set_defaults(seed=1)  # the same candidates on every run unless asked otherwise
+
+
+def run(args: argparse.Namespace) -> int:
+    params = sampling_from_args(args)
+    if args.limit is not None and args.limit < 1:
+        raise BadInput(f"--limit must be at least 1 (got {args.limit})")
+    pairs = load_dev_pairs(Path(args.dev))[: args.limit]
+    settings = Settings.load()
+    resolved = resolve_model(args.model, settings)
+    info = inspect_gguf(resolved.path)
+    resolve_family(args.template, info.chat_template is not None)
+    chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
+    warning = check_fit(info, params, chosen, max((p.output for p in pairs), key=len)).warning()
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    progress = TerminalProgress(unit="texts")
+    engine, note = open_engine(resolved.path, chosen)
+    if note:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    try:
+        with engine:
+            summary, _ = evaluate(
+                engine,
+                pairs,
+                params,
+                family=args.template,
+                helps_below=args.ifd_threshold,
+                on_text=lambda done, total: progress.update(done, total, "evaluating"),
+            )
+    finally:
+        progress.close()
+    if args.format == "json":
+        report: dict[str, Any] = asdict(summary)
+        report.update(model=engine.model.name, params=asdict(params), template=args.template)
+        write_stdout(json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+    else:
+        write_stdout(f"{engine.model.name}, n={params.n}, seed {params.seed}\n\n" + format_table(summary))
+    return 0

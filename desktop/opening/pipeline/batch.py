@@ -1,0 +1,254 @@
+"""Batch mode: a corpus in, one ledger record per passage out, on the same pipeline as one text.
+
+* :func:`prepare` — read the inputs (``opening.data.corpus``), apply the length policy in the loaded
+  model's tokens (too short: skipped; too long: split on paragraphs, then sentences, or skipped), drop
+  exact duplicates and the passages the ledger already holds; every skip is counted by reason.
+* :func:`run_batch` — run each passage (:func:`~opening.pipeline.run.run_request`, the model loaded once)
+  and append its record; a stop request ends the run after the passage in flight.
+* :func:`batch_config` — the settings that change a passage's result (they make its key).
+
+A passage's seed is derived from the run's seed and the passage's SHA-256, so a resumed run gives each
+passage the candidates it would have had, and two passages do not share a seed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from opening.base.choice import Choice
+from opening.base.progress import CancelFn
+from opening.base.sampling import SamplingParams
+from opening.data.batch_ledger import Ledger, passage_key
+from opening.data.corpus import Passage, Problem, find_inputs, read_passages
+from opening.llama.engine import Engine
+from opening.pipeline.request import MAX_TEXT_CHARS, Request
+from opening.pipeline.run import Outcome, run_request
+
+log = logging.getLogger(__name__)
+
+SKIP_SHORT = "shorter than --min-tokens"
+SKIP_LONG = "longer than --max-tokens-text"
+SKIP_DUPLICATE = "duplicate passage"
+SKIP_DONE = "already in the output"
+
+
+@dataclass(frozen=True)
+class LengthPolicy:
+    min_tokens: int = 8
+    max_tokens: int = 1024
+    long: str = "split"
+    """``split`` (on paragraphs, then sentences) or ``skip``."""
+
+
+@dataclass
+class Prepared:
+    passages: list[tuple[Passage, str]]
+    """Passages to run, each with its key."""
+    read: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + n
+
+
+def batch_config(sha256: str, params: SamplingParams, family: str, choice: Choice) -> dict[str, Any]:
+    """What changes a passage's result: the model file, sampling, template family and choice settings."""
+    return {
+        "model_sha256": sha256,
+        "template": family,
+        **asdict(params),
+        **{f"choice_{k}": v for k, v in asdict(choice).items()},
+    }
+
+
+_SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s*")
+
+
+def _split_long(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """Pieces of ``text`` that fit, in order: paragraphs packed together while they fit, a paragraph too
+    long on its own cut into sentences; a sentence too long on its own is left out."""
+    units: list[tuple[str, str]] = []
+    for para in (p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()):
+        if fits(para):
+            units.append((para, "\n\n"))
+        else:
+            units.extend((s.strip(), " ") for s in _SENTENCE.split(para) if s.strip())
+    pieces: list[str] = []
+    current = ""
+    for unit, sep in units:
+        joined = f"{current}{sep}{unit}" if current else unit
+        if fits(joined):
+            current = joined
+            continue
+        if current:
+            pieces.append(current)
+        current = unit if fits(unit) else ""
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def prepare(
+    engine: Engine,
+    inputs: list[str],
+    config: dict[str, Any],
+    ledger_keys: set[str],
+    *,
+    policy: LengthPolicy = LengthPolicy(),
+    field_name: str = "text",
+    column: str = "text",
+    glob: str | None = None,
+) -> Prepared:
+    files, problems = find_inputs(inputs, glob)
+    prepared = Prepared([], problems=list(problems))
+    seen: set[str] = set()
+
+    def n_tokens(text: str) -> int:
+        return len(engine.model.tokenize(text, add_special=False, parse_special=False))
+
+    def fits(text: str) -> bool:
+        return len(text) <= MAX_TEXT_CHARS and n_tokens(text) <= policy.max_tokens
+
+    for path in files:
+        for got in read_passages(path, field=field_name, column=column):
+            if isinstance(got, Problem):
+                prepared.problems.append(got)
+                continue
+            prepared.read += 1
+            texts = [got.text]
+            if not fits(got.text):
+                if policy.long == "skip":
+                    prepared.skip(SKIP_LONG)
+                    continue
+                texts = _split_long(got.text, fits)
+                if not texts:
+                    prepared.skip(SKIP_LONG)
+                    continue
+            for k, text in enumerate(texts):
+                passage = got if len(texts) == 1 else Passage(text, got.file, got.line, got.item)
+                if n_tokens(text) < policy.min_tokens:
+                    prepared.skip(SKIP_SHORT)
+                    continue
+                key = passage_key(text, config)
+                if key in seen:
+                    prepared.skip(SKIP_DUPLICATE)
+                    continue
+                seen.add(key)
+                if key in ledger_keys:
+                    prepared.skip(SKIP_DONE)
+                    continue
+                if len(texts) > 1:
+                    log.debug("%s: passage split, part %d of %d", got.file, k + 1, len(texts))
+                prepared.passages.append((passage, key))
+    return prepared
+
+
+def passage_seed(base: int, sha256: str) -> int:
+    return (base + int(sha256[:8], 16)) % (2**32 - 1)
+
+
+def make_record(passage: Passage, key: str, outcome: Outcome, config: dict[str, Any]) -> dict[str, Any]:
+    """The ledger record of one passage (the DESIGN contract's fields, then the details)."""
+    report = outcome.report
+    ranking = outcome.ranking
+    chosen = outcome.chosen_record
+    reasons: dict[str, int] = {}
+    for cand in outcome.candidates:
+        if cand.rejected:
+            reasons[cand.rejected] = reasons.get(cand.rejected, 0) + 1
+    return {
+        "key": key,
+        "source": passage.source(),
+        "status": outcome.status,
+        "pair": None if chosen is None else {"instruction": chosen.instruction, "input": chosen.input, "output": passage.text},
+        "chosen": outcome.chosen,
+        "scores": None if chosen is None else {"nll": chosen.nll, "ifd": chosen.ifd, "rifd": chosen.rifd},
+        "reasons": reasons,
+        "candidates": report.get("candidates", []),
+        "model": {"name": report["model"]["name"], "sha256": report["model"]["sha256"]},
+        "params": report.get("params", {}),
+        "seed": report.get("params", {}).get("seed"),
+        "config": config,
+        "timings": report.get("timings", {}),
+        "best": None if ranking is None else ranking.best,
+        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+@dataclass
+class BatchStats:
+    total: int
+    done: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)
+    nll: list[float] = field(default_factory=list)
+    ifd: list[float] = field(default_factory=list)
+    generated_tokens: int = 0
+    seconds: float = 0.0
+    stopped: bool = False
+
+    def add(self, record: dict[str, Any], seconds: float) -> None:
+        self.done += 1
+        self.seconds += seconds
+        status = record["status"]
+        self.by_status[status] = self.by_status.get(status, 0) + 1
+        for reason, n in record["reasons"].items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+        if record["scores"]:
+            if record["scores"]["nll"] is not None:
+                self.nll.append(record["scores"]["nll"])
+            if record["scores"]["ifd"] is not None:
+                self.ifd.append(record["scores"]["ifd"])
+        self.generated_tokens += int(record["timings"].get("generated_tokens", 0))
+
+    @property
+    def per_hour(self) -> float:
+        return 3600.0 * self.done / self.seconds if self.seconds else 0.0
+
+    def eta_seconds(self) -> float | None:
+        return (self.total - self.done) * self.seconds / self.done if self.done else None
+
+    def medians(self) -> tuple[float | None, float | None]:
+        return (statistics.median(self.nll) if self.nll else None, statistics.median(self.ifd) if self.ifd else None)
+
+
+def run_batch(
+    engine: Engine,
+    prepared: Prepared,
+    ledger: Ledger,
+    params: SamplingParams,
+    family: str,
+    choice: Choice,
+    *,
+    base_seed: int,
+    stop: CancelFn | None = None,
+    cancel: CancelFn | None = None,
+    on_record: Callable[[dict[str, Any], BatchStats], None] | None = None,
+) -> BatchStats:
+    """Run every prepared passage and append its record. ``stop`` (polled between passages) ends the run
+    after the passage in flight; ``cancel`` also abandons the passage in flight (it is not written)."""
+    stats = BatchStats(len(prepared.passages))
+    for passage, key in prepared.passages:
+        if stop and stop():
+            stats.stopped = True
+            break
+        t0 = time.perf_counter()
+        seeded = SamplingParams(**{**asdict(params), "seed": passage_seed(base_seed, passage.sha256)})
+        outcome = run_request(engine, Request(passage.text, seeded, family, choice), source=passage.file, cancel=cancel)
+        if outcome.cancelled:
+            stats.stopped = True
+            break
+        record = make_record(passage, key, outcome, ledger.config)
+        ledger.write(record)
+        stats.add(record, time.perf_counter() - t0)
+        if on_record:
+            on_record(record, stats)
+    return stats

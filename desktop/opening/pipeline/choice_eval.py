@@ -1,0 +1,199 @@
+"""How good are the choices? Generate candidates for the outputs of gold (instruction, output) pairs and
+measure, for each way of choosing, how close the chosen instruction comes to the gold one.
+
+Closeness is ROUGE-L F1 over words (each CJK character one unit, so Chinese is compared by character).
+For every text the same candidates are judged by every variant:
+
+* ``before`` — the rule before leakage checks and thresholds: lowest NLL among the candidates the filter
+  kept, a candidate that copies the text included, saved whether it helps or not;
+* ``nll`` / ``ifd`` / ``rifd`` / ``combined`` — the policies as they run now (leakage rule on); the pick is
+  the policy's best candidate, and "nothing helps" counts the texts where it would save nothing.
+
+Per variant: share of texts where the pick is at least as close to the gold as the mean candidate, the
+mean ROUGE-L of the picks over that of all candidates, the share of picks that copy the text, the share
+of "nothing helps"; and per run the seconds per text and the gold instructions the filter would reject.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opening.base.checks import regular_file
+from opening.base.choice import NO_HELPFUL, POLICIES, Choice
+from opening.base.errors import BadInput, describe_os_error
+from opening.base.sampling import SamplingParams
+from opening.llama.engine import Engine
+from opening.pipeline.candidate_clean import CleanCandidate
+from opening.pipeline.candidate_filter import COPIES, copies_text, judge, words
+from opening.pipeline.choice import decide
+from opening.pipeline.ranking import RankedCandidate, rank
+from opening.pipeline.request import Request, generate_candidates
+
+BEFORE = "before"
+VARIANTS = (BEFORE, *POLICIES)
+
+
+@dataclass(frozen=True)
+class DevPair:
+    instruction: str
+    output: str
+    task: str = ""
+    lang: str = ""
+
+
+def load_dev_pairs(path: Path) -> list[DevPair]:
+    """Read a JSONL file of ``{"instruction", "output"}`` objects (``task`` and ``lang`` optional)."""
+    regular_file(path, "dev set")
+    try:
+        lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {describe_os_error(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {exc.start})") from None
+    pairs = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{path}, line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) and item[k].strip() for k in ("instruction", "output")
+        ):
+            raise BadInput(f'{path}, line {number}: expected an object with non-empty "instruction" and "output" strings')
+        pairs.append(DevPair(item["instruction"], item["output"], str(item.get("task", "")), str(item.get("lang", ""))))
+    if not pairs:
+        raise BadInput(f"{path} holds no pairs")
+    return pairs
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    """ROUGE-L F1: the longest common subsequence of units over both lengths."""
+    a, b = words(candidate), words(reference)
+    if not a or not b:
+        return 0.0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    lcs = prev[-1]
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(a), lcs / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+@dataclass
+class TextOutcome:
+    pair: DevPair
+    candidate_rouge: list[float]
+    """ROUGE-L of every candidate with an instruction (the generator's sample, the same for all variants)."""
+    picks: dict[str, RankedCandidate | None]
+    nothing_helps: dict[str, bool]
+    seconds: float
+
+
+def pick(candidates: list[RankedCandidate], variant: str, helps_below: float) -> tuple[RankedCandidate | None, bool]:
+    """The variant's pick among one text's ranked candidates, and whether it finds that nothing helps."""
+    by_index = {c.index: c for c in candidates}
+    if variant == BEFORE:
+        pool = [c for c in candidates if c.nll is not None and c.rejected in (None, COPIES)]
+        best = min(pool, key=lambda c: (c.nll, c.index), default=None)
+        return best, False
+    decision = decide([c for c in candidates if c.nll is not None and c.rejected is None], Choice(variant, helps_below))
+    return (by_index[decision.best] if decision.best is not None else None), decision.status == NO_HELPFUL
+
+
+def evaluate_text(engine: Engine, pair: DevPair, params: SamplingParams, family: str, helps_below: float) -> TextOutcome:
+    t0 = time.perf_counter()
+    result = generate_candidates(engine, Request(pair.output, params, family))
+    ranking = rank(engine, pair.output, result, choice=Choice("nll", helps_below), also_score=frozenset({COPIES}))
+    rouge = [rouge_l(c.prompt_text, pair.instruction) for c in ranking.candidates if c.instruction.strip()]
+    picks, nothing = {}, {}
+    for variant in VARIANTS:
+        picks[variant], nothing[variant] = pick(ranking.candidates, variant, helps_below)
+    return TextOutcome(pair, rouge, picks, nothing, time.perf_counter() - t0)
+
+
+@dataclass
+class VariantSummary:
+    variant: str
+    picked: int = 0
+    at_least_mean: float = 0.0
+    rouge_chosen: float = 0.0
+    rouge_mean: float = 0.0
+    leakage: float = 0.0
+    nothing_helps: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.rouge_chosen / self.rouge_mean if self.rouge_mean else float("nan")
+
+
+@dataclass
+class EvalSummary:
+    texts: int
+    seconds_per_text: float
+    gold_rejected: float
+    """Share of the gold instructions the candidate filter would reject (its false positives)."""
+    variants: list[VariantSummary] = field(default_factory=list)
+
+
+def summarise(outcomes: list[TextOutcome]) -> EvalSummary:
+    gold_rejected = sum(judge(CleanCandidate(o.pair.instruction, ""), o.pair.output, "eog") is not None for o in outcomes) / max(
+        1, len(outcomes)
+    )
+    summary = EvalSummary(len(outcomes), statistics.fmean(o.seconds for o in outcomes) if outcomes else 0.0, gold_rejected)
+    for variant in VARIANTS:
+        rows = [(o, o.picks[variant]) for o in outcomes if o.picks[variant] is not None and o.candidate_rouge]
+        s = VariantSummary(variant, picked=len(rows))
+        if rows:
+            chosen = [rouge_l(p.prompt_text, o.pair.instruction) for o, p in rows if p is not None]
+            means = [statistics.fmean(o.candidate_rouge) for o, _ in rows]
+            s.at_least_mean = sum(c >= m - 1e-12 for c, m in zip(chosen, means, strict=True)) / len(rows)
+            s.rouge_chosen, s.rouge_mean = statistics.fmean(chosen), statistics.fmean(means)
+            s.leakage = sum(copies_text(p.prompt_text, o.pair.output) for o, p in rows if p is not None) / len(rows)
+        s.nothing_helps = sum(o.nothing_helps[variant] for o in outcomes) / max(1, len(outcomes))
+        summary.variants.append(s)
+    return summary
+
+
+def evaluate(
+    engine: Engine,
+    pairs: list[DevPair],
+    params: SamplingParams,
+    *,
+    family: str = "auto",
+    helps_below: float = 1.0,
+    on_text: Callable[[int, int], None] | None = None,
+) -> tuple[EvalSummary, list[TextOutcome]]:
+    outcomes = []
+    for i, pair in enumerate(pairs):
+        outcomes.append(evaluate_text(engine, pair, params, family, helps_below))
+        if on_text:
+            on_text(i + 1, len(pairs))
+    return summarise(outcomes), outcomes
+
+
+def format_table(summary: EvalSummary) -> str:
+    head = "| choice | picks | chosen >= mean | ROUGE-L chosen | ROUGE-L mean | ratio | leakage | nothing helps |"
+    lines = [head, "|" + "---|" * 8]
+    for s in summary.variants:
+        nothing = "n/a" if s.variant == BEFORE else f"{s.nothing_helps:.0%}"  # before: saved whether it helped or not
+        lines.append(
+            f"| {s.variant} | {s.picked} | {s.at_least_mean:.0%} | {s.rouge_chosen:.3f} | {s.rouge_mean:.3f} | {s.ratio:.2f}x"
+            f" | {s.leakage:.0%} | {nothing} |"
+        )
+    lines.append(
+        f"\n{summary.texts} texts, {summary.seconds_per_text:.1f} s per text; the filter rejects"
+        f" {summary.gold_rejected:.0%} of the gold instructions."
+    )
+    return "\n".join(lines) + "\n"
