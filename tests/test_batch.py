@@ -201,11 +201,12 @@ def test_bad_batch_inputs_are_clear(tmp_path: Path) -> None:
         os.chmod(readonly, 0o755)
 
 
+@pytest.mark.timeout(1500)
 def test_sigkill_at_random_moments_then_resume_gives_each_passage_once(tmp_path: Path) -> None:
     """40 passages; the run is killed (SIGKILL) at 10 random moments and started again each time."""
     texts = make_corpus(tmp_path / "corpus", 40)
     out = tmp_path / "out.jsonl"
-    args = [sys.executable, "-m", "opening", "batch", str(tmp_path / "corpus"), "--out", str(out), *FAST]
+    args = [sys.executable, "-m", "opening", "batch", str(tmp_path / "corpus"), "--out", str(out), *FAST, "--max-tokens", "8"]
     rng = random.Random(13)
     kills = 0
     while kills < 10:

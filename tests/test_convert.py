@@ -103,7 +103,7 @@ def test_quantized_outputs_load_generate_and_have_the_expected_size(baichuan, tm
     folder, _ = baichuan
     f16 = converted(folder, tmp_path / "q.F16.gguf", "F16").stat().st_size
     sizes = {}
-    for typ in ("Q8_0", "Q4_K_M"):
+    for typ in ("Q8_0", "Q4_K_M", "Q4_0"):
         out = converted(folder, tmp_path / f"q.{typ}.gguf", typ)
         assert not list(tmp_path.glob(".*")), "the intermediate F16 and partial files are removed"
         sizes[typ] = out.stat().st_size / f16
@@ -111,9 +111,10 @@ def test_quantized_outputs_load_generate_and_have_the_expected_size(baichuan, tm
         text = llm.create_completion("happy", max_tokens=8, temperature=0)["choices"][0]["text"]
         llm.close()
         assert isinstance(text, str)
-    print(f"size vs F16: Q8_0 {sizes['Q8_0']:.3f}, Q4_K_M {sizes['Q4_K_M']:.3f}")
+    print(f"size vs F16: Q8_0 {sizes['Q8_0']:.3f}, Q4_K_M {sizes['Q4_K_M']:.3f}, Q4_0 {sizes['Q4_0']:.3f}")
     assert 0.50 < sizes["Q8_0"] < 0.56  # 8.5 bits of 16
     assert 0.27 < sizes["Q4_K_M"] < 0.38  # 4.5-6.6 bits (K-quant mix) of 16
+    assert 0.26 < sizes["Q4_0"] < sizes["Q4_K_M"]  # 4.5 bits of 16 (output and embeddings kept wider)
 
 
 def test_keep_f16_and_refuse_to_overwrite(baichuan, tmp_path: Path) -> None:

@@ -457,3 +457,75 @@ def test_every_english_string_has_a_chinese_one() -> None:
     assert set(strings._EN) == set(strings._ZH)
     for key, text in strings._EN.items():  # the same placeholders in both languages
         assert sorted(re.findall(r"{(\w+)", text)) == sorted(re.findall(r"{(\w+)", strings._ZH[key])), key
+
+
+# -- the Batch tab ------------------------------------------------------------------------------------------
+
+
+def _batch_corpus(folder: Path, n: int) -> Path:
+    folder.mkdir()
+    texts = [f"Note {i}: the {['red', 'green', 'blue'][i % 3]} kite number {i} flew over the hill." for i in range(n)]
+    (folder / "notes.txt").write_text("\n\n".join(texts), encoding="utf-8")
+    return folder
+
+
+def _batch_lines(out: Path) -> list[dict]:
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
+
+
+def test_batch_tab_starts_pauses_resumes_cancels_and_continues(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QLineEdit, QProgressBar, QTabWidget
+
+    window = make_window(qtbot, seed=5)
+    set_params(window, n=2, max_tokens=12)
+    tabs = window.findChild(QTabWidget, "tabs")
+    tabs.setCurrentWidget(window.findChild(QWidget, "batchTab"))
+    panel = window.batch
+    corpus = _batch_corpus(tmp_path / "corpus", 8)
+    out = tmp_path / "batch.jsonl"
+    window.findChild(QLineEdit, "batchInputs").setText(str(corpus))
+    window.findChild(QLineEdit, "batchOutput").setText(str(out))
+    start, pause, cancel = (window.findChild(QPushButton, name) for name in ("batchStart", "batchPause", "batchCancel"))
+    progress = window.findChild(QProgressBar, "batchProgress")
+    failures: list[str] = []
+    window.engine.worker.batchFailed.connect(failures.append)
+
+    # start, then pause after the first record: the passage in flight ends, the run stops
+    with qtbot.waitSignal(window.engine.worker.batchRecord, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(start, qtbot_left())
+    assert not start.isEnabled() and pause.isEnabled()
+    qtbot.mouseClick(pause, qtbot_left())
+    qtbot.waitUntil(lambda: panel.job is None, timeout=RUN_TIMEOUT_MS)
+    paused_at = len(_batch_lines(out))
+    assert failures == []
+    assert 1 <= paused_at < 8 and pause.text() == "Resume", panel.summary.text()
+    assert panel.summary.text().startswith("Paused after")
+    assert progress.maximum() == 8 and progress.value() == paused_at
+
+    # resume: continues without writing any passage twice, then cancel abandons the passage in flight
+    with qtbot.waitSignal(window.engine.worker.batchRecord, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(pause, qtbot_left())
+    qtbot.mouseClick(cancel, qtbot_left())
+    qtbot.waitUntil(lambda: panel.job is None, timeout=RUN_TIMEOUT_MS)
+    after_cancel = _batch_lines(out)
+    assert failures == []
+    assert paused_at < len(after_cancel) < 8
+    assert start.isEnabled() and panel.summary.text().startswith("Cancelled after")
+
+    # the output holds an unfinished run: the tab offers to continue it, and Start finishes it
+    panel.check_output()
+    assert f"unfinished run ({len(after_cancel)} records)" in panel.earlier.text()
+    qtbot.mouseClick(start, qtbot_left())
+    assert panel.job is not None, window.status.text()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=RUN_TIMEOUT_MS)
+    final = _batch_lines(out)
+    assert failures == []
+    assert len(final) == 8 and len({r["key"] for r in final}) == 8
+    assert final[: len(after_cancel)] == after_cancel  # what was written stays as written
+    assert panel.summary.text().startswith("Done:")
+    assert panel.table.rowCount() > 0
+
+    # the single-text form still works on the same engine thread afterwards
+    window.settings.choice = {"helps_below": 100.0}
+    submit_and_wait(qtbot, window, HAPPY)
+    assert window.outcome is not None and window.outcome.ranking is not None

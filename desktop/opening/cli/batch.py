@@ -9,7 +9,6 @@ continues); twice abandons it too.
 from __future__ import annotations
 
 import argparse
-import secrets
 import signal
 import sys
 import threading
@@ -20,12 +19,12 @@ from opening.base.errors import BadInput
 from opening.base.settings import Settings
 from opening.cli.generate import add_choice_options, add_generation_options, choice_from_args, sampling_from_args
 from opening.cli.progress import TerminalProgress
-from opening.data.batch_ledger import Ledger, earlier_config
+from opening.data.batch_ledger import Ledger
 from opening.data.corpus import check_inputs
 from opening.models.file_hash import cached_sha256
 from opening.models.gguf_file import inspect_gguf
 from opening.models.resolve import resolve_model
-from opening.pipeline.batch import BatchStats, LengthPolicy, Prepared, batch_config, prepare, run_batch
+from opening.pipeline.batch import BatchSpec, BatchStats, LengthPolicy, Prepared, open_ledger, prepare, run_batch
 from opening.pipeline.run import check_fit, engine_settings, open_engine
 from opening.pipeline.templates import resolve_family
 
@@ -117,13 +116,8 @@ def run(args: argparse.Namespace) -> int:
     info = inspect_gguf(resolved.path)
     family = resolve_family(args.template, info.chat_template is not None)
     chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
-    earlier = None if args.restart else earlier_config(args.out)
-    if params.seed is None:  # a continued run keeps its seed; a new one draws it once, for every passage
-        earlier_seed = earlier.get("seed") if earlier else None
-        params.seed = earlier_seed if isinstance(earlier_seed, int) else secrets.randbelow(2**32 - 1)
-    sha = cached_sha256(resolved.path)
-    config = batch_config(sha, params, family, choice)
-    ledger = Ledger.open(args.out, config, restart=args.restart)
+    spec = BatchSpec(args.inputs, args.out, params, family, choice, policy, args.field, args.column, args.glob, args.restart)
+    ledger = open_ledger(spec, cached_sha256(resolved.path), family)
     warning = check_fit(info, params, chosen).warning()
     if warning:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
@@ -132,9 +126,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: warning: {note}", file=sys.stderr)
     progress = TerminalProgress(unit=" passages")
     with engine, StopOnSignal() as signals:
-        prepared = prepare(
-            engine, args.inputs, config, ledger.done, policy=policy, field_name=args.field, column=args.column, glob=args.glob
-        )
+        prepared = prepare(engine, spec, ledger)
         _report_inputs(prepared)
         total = len(prepared.passages)
 
@@ -154,12 +146,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             stats = run_batch(
                 engine,
+                spec,
                 prepared,
                 ledger,
-                params,
-                family,
-                choice,
-                base_seed=params.seed,
                 stop=signals.stop.is_set,
                 cancel=signals.cancel.is_set,
                 on_record=on_record,

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from opening.base.errors import BadInput, Cancelled, OpeningError
 from opening.llama.engine import EngineSettings
+from opening.pipeline.batch import BatchSpec
 from opening.pipeline.request import Request
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,15 @@ class RunJob:
 
 
 @dataclass
+class BatchJob:
+    spec: BatchSpec
+    pause: threading.Event = field(default_factory=threading.Event)
+    """Stop after the passage in flight (Resume starts the job again: the ledger continues it)."""
+    cancel: threading.Event = field(default_factory=threading.Event)
+    """Stop now, abandoning the passage in flight (it is not written)."""
+
+
+@dataclass
 class Loaded:
     path: Path
     name: str
@@ -54,6 +64,10 @@ class EngineWorker(QObject):
     piece = Signal(int, str)
     finished = Signal(object, float)  # Outcome, seconds
     failed = Signal(str, bool)  # message, bad input (True) or failure (False)
+    batchPrepared = Signal(object)  # pipeline.batch.Prepared
+    batchRecord = Signal(object, object)  # the record written, BatchStats
+    batchFinished = Signal(object)  # BatchStats, or None when it failed before running
+    batchFailed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -111,6 +125,40 @@ class EngineWorker(QObject):
             return
         self.finished.emit(outcome, time.perf_counter() - job.started)
 
+    @Slot(object)
+    def run_batch(self, job: BatchJob) -> None:
+        from opening.models.file_hash import cached_sha256
+        from opening.pipeline.batch import open_ledger, prepare, run_batch
+        from opening.pipeline.templates import resolve_family
+
+        if self._engine is None:
+            self.batchFailed.emit("no model is loaded")
+            return
+        engine = self._engine
+        try:
+            family = resolve_family(job.spec.family, engine.model.info.chat_template is not None)
+            ledger = open_ledger(job.spec, cached_sha256(engine.model.path), family)
+            job.spec.family = family
+            prepared = prepare(engine, job.spec, ledger)
+            self.batchPrepared.emit(prepared)
+            stats = run_batch(
+                engine,
+                job.spec,
+                prepared,
+                ledger,
+                stop=job.pause.is_set,
+                cancel=job.cancel.is_set,
+                on_record=self.batchRecord.emit,
+            )
+        except OpeningError as exc:
+            self.batchFailed.emit(str(exc))
+            return
+        except Exception as exc:
+            log.exception("batch crashed")
+            self.batchFailed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        self.batchFinished.emit(stats)
+
     @Slot()
     def close(self) -> None:
         if self._engine is not None:
@@ -123,6 +171,7 @@ class EngineThread(QObject):
 
     _load = Signal(object)
     _run = Signal(object)
+    _batch = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +181,7 @@ class EngineThread(QObject):
         self.worker.moveToThread(self.thread)
         self._load.connect(self.worker.load)
         self._run.connect(self.worker.run)
+        self._batch.connect(self.worker.run_batch)
         self.thread.start()
 
     def load(self, job: LoadJob) -> None:
@@ -139,6 +189,9 @@ class EngineThread(QObject):
 
     def run(self, job: RunJob) -> None:
         self._run.emit(job)
+
+    def run_batch(self, job: BatchJob) -> None:
+        self._batch.emit(job)
 
     def stop(self) -> None:
         """Finish the current job (cancel it first), free the model, end the thread."""

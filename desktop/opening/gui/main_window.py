@@ -12,12 +12,13 @@ from typing import TypeVar
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
 from opening.data.review import Review, SavedPair
 from opening.gui import operations, strings, window_state
+from opening.gui.batch_panel import BatchPanel
 from opening.gui.convert_dialog import ConvertDialog
 from opening.gui.download_dialog import DownloadDialog
 from opening.gui.engine_worker import EngineThread, RunJob
@@ -57,10 +58,21 @@ class MainWindow(QMainWindow):
             splitter.addWidget(panel)
             splitter.setStretchFactor(index, stretch)
         splitter.setChildrenCollapsible(False)
+        self.batch = BatchPanel(
+            self.engine,
+            self.form_params,
+            self.settings.choice_params,
+            lambda: tr("no_model") if not self.models.ready else tr("busy") if self.run_job is not None else None,
+            self._on_model_message,
+        )
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.tabs.addTab(splitter, "")
+        self.tabs.addTab(self.batch, "")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.model_bar)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.status = QLabel()
         self.status.setObjectName("statusLabel")
@@ -219,8 +231,10 @@ class MainWindow(QMainWindow):
         self.convert_action.setText(tr("convert_menu"))
         self.language_menu.setTitle(tr("language"))
         self.language_actions[strings.language()].setChecked(True)
-        for panel in (self.model_bar, self.form, self.results):
+        for panel in (self.model_bar, self.form, self.results, self.batch):
             panel.retranslate()
+        self.tabs.setTabText(0, tr("tab_generate"))
+        self.tabs.setTabText(1, tr("tab_batch"))
         self.results.set_saved(self.saved is not None)
         if self.outcome is not None and self.outcome.ranking is not None:
             self.results.show_ranking(self.outcome, self.review.selected if self.review else None)
@@ -238,6 +252,7 @@ class MainWindow(QMainWindow):
         self.flush_edit()
         if self.run_job is not None:
             self.run_job.cancel.set()
+        self.batch.shutdown()
         self.models.cancel()
         window_state.remember(self)
         self.engine.stop()

@@ -59,7 +59,7 @@ def open_dataset(window: MainWindow) -> DatasetFile:
 @operation
 def submit(window: MainWindow) -> None:
     """Check the text, the parameters and the save target (before any work), then start a run."""
-    if window.run_job is not None:
+    if window.run_job is not None or window.batch.job is not None:
         raise OpeningError(tr("busy"))
     text = check_text(window.form.output_text.toPlainText().strip())
     params = window.form_params()

@@ -6,6 +6,8 @@
 * :func:`run_batch` — run each passage (:func:`~opening.pipeline.run.run_request`, the model loaded once)
   and append its record; a stop request ends the run after the passage in flight.
 * :func:`batch_config` — the settings that change a passage's result (they make its key).
+* :func:`open_ledger` — the output for a :class:`BatchSpec`: the seed resolved (a continued run keeps
+  its own), the configuration built, an earlier run with other settings refused.
 
 A passage's seed is derived from the run's seed and the passage's SHA-256, so a resumed run gives each
 passage the candidates it would have had, and two passages do not share a seed.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import re
+import secrets
 import statistics
 import time
 from collections.abc import Callable
@@ -25,7 +28,7 @@ from typing import Any
 from opening.base.choice import Choice
 from opening.base.progress import CancelFn
 from opening.base.sampling import SamplingParams
-from opening.data.batch_ledger import Ledger, passage_key
+from opening.data.batch_ledger import Ledger, earlier_config, passage_key
 from opening.data.corpus import Passage, Problem, find_inputs, read_passages
 from opening.llama.engine import Engine
 from opening.pipeline.request import MAX_TEXT_CHARS, Request
@@ -45,6 +48,32 @@ class LengthPolicy:
     max_tokens: int = 1024
     long: str = "split"
     """``split`` (on paragraphs, then sentences) or ``skip``."""
+
+
+@dataclass
+class BatchSpec:
+    """Everything one batch run is asked to do (the CLI's flags, the window's Batch tab)."""
+
+    inputs: list[str]
+    out: str
+    params: SamplingParams = field(default_factory=SamplingParams)
+    family: str = "auto"
+    choice: Choice = field(default_factory=Choice)
+    policy: LengthPolicy = field(default_factory=LengthPolicy)
+    field_name: str = "text"
+    column: str = "text"
+    glob: str | None = None
+    restart: bool = False
+
+
+def open_ledger(spec: BatchSpec, model_sha256: str, family: str) -> Ledger:
+    """Resolve the seed (``spec.params.seed`` is set: a continued run keeps its seed, a new one draws one),
+    build the configuration and open the output (refused if it holds a run with other settings)."""
+    earlier = None if spec.restart else earlier_config(spec.out)
+    if spec.params.seed is None:
+        earlier_seed = earlier.get("seed") if earlier else None
+        spec.params.seed = earlier_seed if isinstance(earlier_seed, int) else secrets.randbelow(2**32 - 1)
+    return Ledger.open(spec.out, batch_config(model_sha256, spec.params, family, spec.choice), restart=spec.restart)
 
 
 @dataclass
@@ -96,18 +125,10 @@ def _split_long(text: str, fits: Callable[[str], bool]) -> list[str]:
     return pieces
 
 
-def prepare(
-    engine: Engine,
-    inputs: list[str],
-    config: dict[str, Any],
-    ledger_keys: set[str],
-    *,
-    policy: LengthPolicy = LengthPolicy(),
-    field_name: str = "text",
-    column: str = "text",
-    glob: str | None = None,
-) -> Prepared:
-    files, problems = find_inputs(inputs, glob)
+def prepare(engine: Engine, spec: BatchSpec, ledger: Ledger) -> Prepared:
+    """Read the inputs and decide which passages to run (see the module's docstring)."""
+    policy, config = spec.policy, ledger.config
+    files, problems = find_inputs(spec.inputs, spec.glob)
     prepared = Prepared([], problems=list(problems))
     seen: set[str] = set()
 
@@ -118,7 +139,7 @@ def prepare(
         return len(text) <= MAX_TEXT_CHARS and n_tokens(text) <= policy.max_tokens
 
     for path in files:
-        for got in read_passages(path, field=field_name, column=column):
+        for got in read_passages(path, field=spec.field_name, column=spec.column):
             if isinstance(got, Problem):
                 prepared.problems.append(got)
                 continue
@@ -142,7 +163,7 @@ def prepare(
                     prepared.skip(SKIP_DUPLICATE)
                     continue
                 seen.add(key)
-                if key in ledger_keys:
+                if key in ledger.done:
                     prepared.skip(SKIP_DONE)
                     continue
                 if len(texts) > 1:
@@ -222,13 +243,10 @@ class BatchStats:
 
 def run_batch(
     engine: Engine,
+    spec: BatchSpec,
     prepared: Prepared,
     ledger: Ledger,
-    params: SamplingParams,
-    family: str,
-    choice: Choice,
     *,
-    base_seed: int,
     stop: CancelFn | None = None,
     cancel: CancelFn | None = None,
     on_record: Callable[[dict[str, Any], BatchStats], None] | None = None,
@@ -236,13 +254,15 @@ def run_batch(
     """Run every prepared passage and append its record. ``stop`` (polled between passages) ends the run
     after the passage in flight; ``cancel`` also abandons the passage in flight (it is not written)."""
     stats = BatchStats(len(prepared.passages))
+    params, base_seed = spec.params, spec.params.seed or 0
     for passage, key in prepared.passages:
         if stop and stop():
             stats.stopped = True
             break
         t0 = time.perf_counter()
         seeded = SamplingParams(**{**asdict(params), "seed": passage_seed(base_seed, passage.sha256)})
-        outcome = run_request(engine, Request(passage.text, seeded, family, choice), source=passage.file, cancel=cancel)
+        request = Request(passage.text, seeded, spec.family, spec.choice)
+        outcome = run_request(engine, request, source=passage.file, cancel=cancel)
         if outcome.cancelled:
             stats.stopped = True
             break
