@@ -227,3 +227,22 @@ def test_sigkill_at_random_moments_then_resume_gives_each_passage_once(tmp_path:
     assert len(keys) == len(set(keys)) == len(texts), (kills, len(keys), len(set(keys)))
     print(f"{kills} kills; {len(got)} records")
     assert kills >= 5  # the run was really interrupted, not just run once
+
+
+def test_a_full_disk_stops_the_run_cleanly_and_it_resumes_after_space_is_freed(tmp_path: Path, mount_tmpfs) -> None:
+    texts = make_corpus(tmp_path / "corpus", 8)
+    disk = mount_tmpfs("disk", "size=64k")
+    filler = disk / "filler.bin"
+    filler.write_bytes(b"\0" * (64 * 1024 - 12 * 1024))  # about 12 KB left: a few records (2-3 KB each)
+    out = disk / "out.jsonl"
+    full = batch(str(tmp_path / "corpus"), "--out", str(out), *FAST)
+    err = full.stderr.decode()
+    assert full.returncode == 1, err
+    assert "disk is full" in err.splitlines()[-1]
+    written = records(out)  # every line whole
+    assert 1 <= len(written) < len(texts)
+    filler.unlink()
+    again = batch(str(tmp_path / "corpus"), "--out", str(out), *FAST)
+    assert again.returncode == 0, again.stderr.decode()
+    got = records(out)
+    assert got[: len(written)] == written and len({r["key"] for r in got}) == len(got) == len(texts)

@@ -249,11 +249,11 @@ def test_eval_choice_prints_every_variant(tmp_path: Path) -> None:
     assert report["texts"] == 2 and [v["variant"] for v in report["variants"]] == list(VARIANTS)
     assert report["gold_rejected"] == 0
     for v in report["variants"]:
-        assert 0 <= v["at_least_mean"] <= 1 and 0 <= v["leakage"] <= 1
+        assert 0 <= v["at_least_mean"] <= 1 and 0 <= v["leakage"] <= 1 and 0 <= v["gold_wins"] <= 1
     after = [v for v in report["variants"] if v["variant"] != "before"]
     assert all(v["leakage"] == 0 for v in after)  # the rule is on: no pick copies the text
     text = run("eval-choice", str(DEV), "--limit", "1", "-n", "2", "--max-tokens", "16")
-    assert text.returncode == 0 and "| combined |" in text.stdout.decode()
+    assert text.returncode == 0 and "| combined |" in text.stdout.decode() and "gold wins" in text.stdout.decode()
     broken = tmp_path / "dev.jsonl"
     broken.write_text('{"instruction": "a", "output": "b"}\n{"instruction": "a"\n', encoding="utf-8")
     proc = run("eval-choice", str(broken))

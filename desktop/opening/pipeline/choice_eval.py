@@ -12,6 +12,11 @@ For every text the same candidates are judged by every variant:
 Per variant: share of texts where the pick is at least as close to the gold as the mean candidate, the
 mean ROUGE-L of the picks over that of all candidates, the share of picks that copy the text, the share
 of "nothing helps"; and per run the seconds per text and the gold instructions the filter would reject.
+
+The gold instruction is also scored as one more candidate (in the same pass; the others' scores do not
+depend on it), and "gold wins" is the share of texts where the variant would pick it over every
+generated candidate: a ceiling on what the scores can do. When the model's scores rarely prefer the
+human instruction, no rule built on them can bring the choice much closer to it.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from opening.base.checks import regular_file
 from opening.base.choice import NO_HELPFUL, POLICIES, Choice
 from opening.base.errors import BadInput, describe_os_error
 from opening.base.sampling import SamplingParams
-from opening.llama.engine import Engine
+from opening.llama.engine import Candidate, Engine
 from opening.pipeline.candidate_clean import CleanCandidate
 from opening.pipeline.candidate_filter import COPIES, copies_text, judge, words
 from opening.pipeline.choice import decide
@@ -99,6 +104,7 @@ class TextOutcome:
     picks: dict[str, RankedCandidate | None]
     nothing_helps: dict[str, bool]
     seconds: float
+    gold_wins: dict[str, bool] = field(default_factory=dict)
 
 
 def pick(candidates: list[RankedCandidate], variant: str, helps_below: float) -> tuple[RankedCandidate | None, bool]:
@@ -115,12 +121,18 @@ def pick(candidates: list[RankedCandidate], variant: str, helps_below: float) ->
 def evaluate_text(engine: Engine, pair: DevPair, params: SamplingParams, family: str, helps_below: float) -> TextOutcome:
     t0 = time.perf_counter()
     result = generate_candidates(engine, Request(pair.output, params, family))
+    generated = len(result.candidates)
+    template = result.candidates[0].template if result.candidates else "opening/instruction"
+    result.candidates.append(Candidate(generated, template, pair.instruction, 0, "eog"))  # the gold, scored alongside
     ranking = rank(engine, pair.output, result, choice=Choice("nll", helps_below), also_score=frozenset({COPIES}))
-    rouge = [rouge_l(c.prompt_text, pair.instruction) for c in ranking.candidates if c.instruction.strip()]
-    picks, nothing = {}, {}
+    candidates = ranking.candidates[:generated]
+    rouge = [rouge_l(c.prompt_text, pair.instruction) for c in candidates if c.instruction.strip()]
+    picks, nothing, gold_wins = {}, {}, {}
     for variant in VARIANTS:
-        picks[variant], nothing[variant] = pick(ranking.candidates, variant, helps_below)
-    return TextOutcome(pair, rouge, picks, nothing, time.perf_counter() - t0)
+        picks[variant], nothing[variant] = pick(candidates, variant, helps_below)
+        with_gold, _ = pick(ranking.candidates, variant, helps_below)
+        gold_wins[variant] = with_gold is not None and with_gold.index == generated
+    return TextOutcome(pair, rouge, picks, nothing, time.perf_counter() - t0, gold_wins)
 
 
 @dataclass
@@ -132,6 +144,7 @@ class VariantSummary:
     rouge_mean: float = 0.0
     leakage: float = 0.0
     nothing_helps: float = 0.0
+    gold_wins: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -162,6 +175,7 @@ def summarise(outcomes: list[TextOutcome]) -> EvalSummary:
             s.rouge_chosen, s.rouge_mean = statistics.fmean(chosen), statistics.fmean(means)
             s.leakage = sum(copies_text(p.prompt_text, o.pair.output) for o, p in rows if p is not None) / len(rows)
         s.nothing_helps = sum(o.nothing_helps[variant] for o in outcomes) / max(1, len(outcomes))
+        s.gold_wins = sum(o.gold_wins.get(variant, False) for o in outcomes) / max(1, len(outcomes))
         summary.variants.append(s)
     return summary
 
@@ -184,13 +198,13 @@ def evaluate(
 
 
 def format_table(summary: EvalSummary) -> str:
-    head = "| choice | picks | chosen >= mean | ROUGE-L chosen | ROUGE-L mean | ratio | leakage | nothing helps |"
-    lines = [head, "|" + "---|" * 8]
+    head = "| choice | picks | chosen >= mean | ROUGE-L chosen | ROUGE-L mean | ratio | leakage | nothing helps | gold wins |"
+    lines = [head, "|" + "---|" * 9]
     for s in summary.variants:
         nothing = "n/a" if s.variant == BEFORE else f"{s.nothing_helps:.0%}"  # before: saved whether it helped or not
         lines.append(
             f"| {s.variant} | {s.picked} | {s.at_least_mean:.0%} | {s.rouge_chosen:.3f} | {s.rouge_mean:.3f} | {s.ratio:.2f}x"
-            f" | {s.leakage:.0%} | {nothing} |"
+            f" | {s.leakage:.0%} | {nothing} | {s.gold_wins:.0%} |"
         )
     lines.append(
         f"\n{summary.texts} texts, {summary.seconds_per_text:.1f} s per text; the filter rejects"
