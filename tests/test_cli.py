@@ -22,7 +22,7 @@ def run(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = Non
 
 
 def test_generate_json_happy_is_deterministic_with_a_seed() -> None:
-    args = ("generate", "--format", "json", "-n", "5", "--max-tokens", "64", "--seed", "1", HAPPY)
+    args = ("generate", "--format", "json", "-n", "5", "--max-tokens", "64", "--seed", "1", "--save-anyway", HAPPY)
     first, second = run(*args), run(*args)
     assert first.returncode == 0, first.stderr.decode()
     report = json.loads(first.stdout)
@@ -145,7 +145,7 @@ def test_model_problems_exit_1(tmp_path: Path, smol_path: Path) -> None:
 
 def test_save_appends_the_chosen_pair(tmp_path: Path) -> None:
     target = tmp_path / "pairs.json"
-    args = ("generate", "--format", "json", "-n", "3", "--max-tokens", "32", "--seed", "2", "--save", str(target))
+    args = ("generate", "--format", "json", "-n", "3", "--max-tokens", "32", "--seed", "2", "--save-anyway", "--save", str(target))
     first = run(*args, HAPPY)
     assert first.returncode == 0, first.stderr.decode()
     assert b"saved the pair to" in first.stderr

@@ -122,7 +122,7 @@ def test_rank_chooses_lowest_nll_computes_ifd_and_flags_unhelpful(engine: Engine
         "happy",
         "Write the word happy!",
     ])
-    ranking = rank(engine, HAPPY, result, choice=Choice("nll", helps_below=100.0))
+    ranking = rank(engine, HAPPY, result, choice=Choice("nll", save_anyway=True))
     c = ranking.candidates
     assert c[2].rejected == "echo of the output"
     assert c[3].duplicate_of == 0 and c[3].nll is None

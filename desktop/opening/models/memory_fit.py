@@ -8,7 +8,7 @@ It predicts resident memory (what the OS must find), term by term as llama.cpp u
   Q4_K, IQ4_NL, Q8_0), those tensors twice: the mapped pages stay resident beside the repacked copy
   (a 7B Q4_K_M: 8.07 GB mapped+repacked vs 5.03 GB read+repacked; why reading is the CPU default);
 * two contexts — generation (the prompts + N × max tokens cells, N sequences) and scoring (every
-  candidate row + the text) — each with
+  candidate row + the text, and r-IFD's two instruction rows per candidate after a shared prompt) — each with
   - a KV cache of ``cells × Σ_layers (n_embd_k_gqa + n_embd_v_gqa) × 2`` bytes (F16; cleared, so resident),
   - the activations of the largest micro-batch, ``ubatch × 4 × (2·n_embd + n_ff)`` bytes, and
   - the logits actually asked for, ``outputs × n_vocab × 4`` twice (graph result and output buffer):
@@ -128,6 +128,11 @@ def estimate(
     gen_cells = min(params.n, 3) * prompt + params.n * params.max_tokens
     rows = params.n + 1  # every candidate that survives the filter, and the text alone
     score_cells = rows * (TEMPLATE_TOKENS + INSTRUCTION_TOKENS + text_tokens + 1)
+    # r-IFD: each instruction after the reverse prompt with the text, and after it alone (the prompts shared).
+    # Their logit rows are not counted: few candidates survive to be scored and their instructions are short
+    # (on SmolLM2's "happy" run, tests/test_models_cli.py, adding r-IFD with the estimate unchanged moved
+    # estimate/peak RSS from at least 0.70 to 0.695; with these cells it is 0.75).
+    score_cells += 2 * TEMPLATE_TOKENS + text_tokens + 2 * params.n * (INSTRUCTION_TOKENS + 1)
     score_outputs = min(rows * (text_tokens + 1), max(8, SCORING_LOGITS_BUDGET // vocab_size(info)))
     kv_gen, compute_gen = _context_bytes(info, gen_cells, params.n)
     kv_score, compute_score = _context_bytes(info, score_cells, score_outputs)
