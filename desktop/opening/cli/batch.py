@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from opening.base.errors import BadInput
+from opening.base.progress import human_duration
 from opening.base.settings import Settings
 from opening.cli.generate import add_choice_options, add_generation_options, choice_from_args, sampling_from_args
 from opening.cli.progress import TerminalProgress
@@ -79,11 +80,6 @@ class StopOnSignal:
         signal.signal(signal.SIGINT, self._old)
 
 
-def _duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{max(1 if seconds > 0 else 0, minutes)} min"
-
-
 def _report_inputs(prepared: Prepared) -> None:
     for problem in prepared.problems:
         print(f"{PROG}: skipped {problem}", file=sys.stderr)
@@ -102,7 +98,7 @@ def _summary(stats: BatchStats, prepared: Prepared, ledger: Ledger) -> str:
     scores = f"median NLL {nll:.3f}, median IFD {ifd:.3f}; " if nll is not None and ifd is not None else ""
     return (
         f"{stats.done} passages run ({statuses}); candidates rejected: {reasons}; {scores}"
-        f"{tps:.1f} tokens/s, {stats.per_hour:.0f} passages/h, {_duration(stats.seconds)}. "
+        f"{tps:.1f} tokens/s, {stats.per_hour:.0f} passages/h, {human_duration(stats.seconds)}. "
         f"{sum(ledger.counts.values())} records in {ledger.path}."
     )
 
@@ -134,9 +130,11 @@ def run(args: argparse.Namespace) -> int:
             eta = stats.eta_seconds()
             kept = stats.by_status.get("chosen", 0)
             if stats.done == 1 and eta:
-                print(f"{PROG}: about {_duration(eta + stats.seconds)} for {total:,} passages with this model", file=sys.stderr)
+                print(
+                    f"{PROG}: about {human_duration(eta + stats.seconds)} for {total:,} passages with this model", file=sys.stderr
+                )
             desc = f"kept {kept}, not kept {stats.done - kept}, {stats.per_hour:.0f}/h" + (
-                f", about {_duration(eta)} left" if eta else ""
+                f", about {human_duration(eta)} left" if eta else ""
             )
             if progress.live:
                 progress.update(stats.done, total, desc)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from opening.base.choice import Choice
 from opening.base.errors import BadInput, OpeningError
+from opening.base.progress import human_duration
 from opening.base.sampling import SamplingParams
 from opening.data.batch_ledger import earlier_config
 from opening.data.dataset_file import DatasetFile
@@ -40,11 +41,6 @@ from opening.pipeline.batch import BatchSpec, BatchStats, Prepared
 
 LIVE_ROWS = 50
 """The table keeps the last this many records."""
-
-
-def _duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{max(1, minutes)} min"
 
 
 class BatchPanel(QWidget):
@@ -244,7 +240,7 @@ class BatchPanel(QWidget):
         kept = stats.by_status.get("chosen", 0)
         self.summary.setText(
             tr("batch_running", done=stats.done, total=self.total, kept=kept, per_hour=stats.per_hour)
-            + (" " + tr("batch_eta", left=_duration(eta)) if eta else "")
+            + (" " + tr("batch_eta", left=human_duration(eta)) if eta else "")
         )
         row = self.table.rowCount()
         self.table.insertRow(row)
