@@ -24,12 +24,13 @@ class Scored(Protocol):
 
 def policy_score(cand: Scored, policy: str) -> float:
     """Lower is better; a missing score ranks last."""
-    nll = cand.nll if cand.nll is not None else math.inf
-    if policy in ("nll", "ifd") or cand.rifd is None:
-        return nll if policy == "nll" or cand.ifd is None else cand.ifd
+    if policy == "nll" or cand.ifd is None:
+        return cand.nll if cand.nll is not None else math.inf
+    if policy == "ifd" or cand.rifd is None:  # without r-IFD, IFD (the same order as NLL)
+        return cand.ifd
     if policy == "rifd":
         return cand.rifd
-    if cand.ifd is None or cand.ifd <= 0 or cand.rifd <= 0:
+    if cand.ifd <= 0 or cand.rifd <= 0:
         return math.inf
     return math.log(cand.ifd) + math.log(cand.rifd)
 
