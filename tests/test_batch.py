@@ -240,7 +240,7 @@ def test_a_full_disk_stops_the_run_cleanly_and_it_resumes_after_space_is_freed(t
     assert full.returncode == 1, err
     assert "disk is full" in err.splitlines()[-1]
     written = records(out)  # every line whole
-    assert 1 <= len(written) < len(texts)
+    assert 0 < len(written) < len(texts)
     filler.unlink()
     again = batch(str(tmp_path / "corpus"), "--out", str(out), *FAST)
     assert again.returncode == 0, again.stderr.decode()
