@@ -132,13 +132,18 @@ def prepare(engine: Engine, spec: BatchSpec, ledger: Ledger) -> Prepared:
     prepared = Prepared([], problems=list(problems))
     seen: set[str] = set()
 
+    counted: dict[str, int] = {}  # the length check and the split ask about the same texts: tokenize once
+
     def n_tokens(text: str) -> int:
-        return len(engine.model.tokenize(text, add_special=False, parse_special=False))
+        if text not in counted:
+            counted[text] = len(engine.model.tokenize(text, add_special=False, parse_special=False))
+        return counted[text]
 
     def fits(text: str) -> bool:
         return len(text) <= MAX_TEXT_CHARS and n_tokens(text) <= policy.max_tokens
 
     for path in files:
+        counted.clear()  # per file: the cache never holds more than one file's passages
         for got in read_passages(path, field=spec.field_name, column=spec.column):
             if isinstance(got, Problem):
                 prepared.problems.append(got)
