@@ -18,16 +18,19 @@ from typing import Any
 from opening.base.errors import BadInput
 from opening.base.progress import human_duration
 from opening.base.settings import Settings
-from opening.cli.generate import add_choice_options, add_generation_options, choice_from_args, sampling_from_args
+from opening.cli.generate import (
+    add_choice_options,
+    add_generation_options,
+    choice_from_args,
+    load_model,
+    pick_model,
+    sampling_from_args,
+)
 from opening.cli.progress import TerminalProgress
 from opening.data.batch_ledger import Ledger
 from opening.data.corpus import check_inputs
 from opening.models.file_hash import cached_sha256
-from opening.models.gguf_file import inspect_gguf
-from opening.models.resolve import resolve_model
 from opening.pipeline.batch import BatchSpec, BatchStats, LengthPolicy, Prepared, open_ledger, prepare, run_batch
-from opening.pipeline.run import check_fit, engine_settings, open_engine
-from opening.pipeline.templates import resolve_family
 
 PROG = "opening"
 
@@ -107,19 +110,10 @@ def run(args: argparse.Namespace) -> int:
     policy = _check(args)
     params = sampling_from_args(args)
     choice = choice_from_args(args)
-    settings = Settings.load()
-    resolved = resolve_model(args.model, settings)
-    info = inspect_gguf(resolved.path)
-    family = resolve_family(args.template, info.chat_template is not None)
-    chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
-    spec = BatchSpec(args.inputs, args.out, params, family, choice, policy, args.field, args.column, args.glob, args.restart)
-    ledger = open_ledger(spec, cached_sha256(resolved.path), family)
-    warning = check_fit(info, params, chosen).warning()
-    if warning:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
-    engine, note = open_engine(resolved.path, chosen)
-    if note:
-        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    pick = pick_model(args, Settings.load())
+    spec = BatchSpec(args.inputs, args.out, params, pick.family, choice, policy, args.field, args.column, args.glob, args.restart)
+    ledger = open_ledger(spec, cached_sha256(pick.path), pick.family)  # a changed configuration refused before loading
+    engine = load_model(pick, params)
     progress = TerminalProgress(unit=" passages")
     with engine, StopOnSignal() as signals:
         prepared = prepare(engine, spec, ledger)

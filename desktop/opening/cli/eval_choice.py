@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,9 @@ from opening.base.choice import DEFAULT_HELPS_BELOW
 from opening.base.errors import BadInput
 from opening.base.settings import Settings
 from opening.cli.command import write_stdout
-from opening.cli.generate import add_generation_options, sampling_from_args
+from opening.cli.generate import add_generation_options, load_model, pick_model, sampling_from_args
 from opening.cli.progress import TerminalProgress
-from opening.models.gguf_file import inspect_gguf
-from opening.models.resolve import resolve_model
 from opening.pipeline.choice_eval import evaluate, format_table, load_dev_pairs
-from opening.pipeline.run import check_fit, engine_settings, open_engine
-from opening.pipeline.templates import resolve_family
 
 PROG = "opening"
 
@@ -42,18 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise BadInput(f"--limit must be at least 1 (got {args.limit})")
     pairs = load_dev_pairs(Path(args.dev))[: args.limit]
-    settings = Settings.load()
-    resolved = resolve_model(args.model, settings)
-    info = inspect_gguf(resolved.path)
-    resolve_family(args.template, info.chat_template is not None)
-    chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
-    warning = check_fit(info, params, chosen, max((p.output for p in pairs), key=len)).warning()
-    if warning:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    engine = load_model(pick_model(args, Settings.load()), params, max((p.output for p in pairs), key=len))
     progress = TerminalProgress(unit="texts")
-    engine, note = open_engine(resolved.path, chosen)
-    if note:
-        print(f"{PROG}: warning: {note}", file=sys.stderr)
     try:
         with engine:
             summary, _ = evaluate(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from opening.base.choice import DEFAULT_HELPS_BELOW, DEFAULT_POLICY, DEFAULT_SCORE_MAX_TOKENS, NO_HELPFUL, POLICIES, Choice
@@ -22,7 +24,8 @@ from opening.cli.progress import TerminalProgress
 from opening.data.dataset_file import DatasetFile
 from opening.data.records import FORMATS, fold_input
 from opening.llama.backend import default_threads
-from opening.models.gguf_file import inspect_gguf
+from opening.llama.engine import Engine, EngineSettings
+from opening.models.gguf_file import GGUFInfo, inspect_gguf
 from opening.models.resolve import resolve_model
 from opening.pipeline.report import caption
 from opening.pipeline.request import Request, check_text, read_text_file
@@ -89,6 +92,37 @@ def add_choice_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@dataclass(frozen=True)
+class ModelPick:
+    """The model a command will run, checked before anything is loaded."""
+
+    path: Path
+    info: GGUFInfo
+    family: str
+    """The template family, ``auto`` resolved."""
+    settings: EngineSettings
+
+
+def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
+    """Resolve ``--model``, read and check its header (before any estimate), resolve ``--template``."""
+    resolved = resolve_model(args.model, settings)
+    info = inspect_gguf(resolved.path)
+    family = resolve_family(args.template, info.chat_template is not None)
+    chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
+    return ModelPick(resolved.path, info, family, chosen)
+
+
+def load_model(pick: ModelPick, params: SamplingParams, text: str = "") -> Engine:
+    """Warn when the run may not fit in memory, then load (the GPU-to-CPU fallback said on stderr)."""
+    warning = check_fit(pick.info, params, pick.settings, text).warning()
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    engine, note = open_engine(pick.path, pick.settings)
+    if note:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    return engine
+
+
 def sampling_from_args(args: argparse.Namespace) -> SamplingParams:
     params = SamplingParams(
         temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, n=args.n, max_tokens=args.max_tokens, seed=args.seed
@@ -124,18 +158,8 @@ def run(args: argparse.Namespace) -> int:
     if args.save == "":
         raise BadInput("--save needs a file name")
     dataset = DatasetFile.open(args.save, args.save_format) if args.save is not None else None
-    settings = Settings.load()
-    resolved = resolve_model(args.model, settings)
-    info = inspect_gguf(resolved.path)  # header and hyper-parameters checked before any estimate
-    resolve_family(args.template, info.chat_template is not None)
-    chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
-    warning = check_fit(info, params, chosen, text).warning()
-    if warning:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    engine = load_model(pick_model(args, Settings.load()), params, text)
     progress = TerminalProgress()
-    engine, note = open_engine(resolved.path, chosen)
-    if note:
-        print(f"{PROG}: warning: {note}", file=sys.stderr)
     pieces = 0
 
     def on_piece(_index: int, _text: str) -> None:

@@ -36,14 +36,20 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
 
 
-def earlier_config(path: str | Path) -> dict[str, Any] | None:
-    """The settings of the run already in ``path`` (None when there is none yet)."""
+def earlier_run(path: str | Path) -> tuple[dict[str, Any] | None, int]:
+    """The settings of the run already in ``path`` (None when there is none yet) and its record count,
+    in one read."""
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
-        return None
-    first = DatasetFile.open(path, "jsonl").items()[:1]
-    config = first[0].get("config") if first and isinstance(first[0], dict) else None
-    return config if isinstance(config, dict) else None
+        return None, 0
+    items = DatasetFile.open(path, "jsonl").items()
+    config = items[0].get("config") if items and isinstance(items[0], dict) else None
+    return (config if isinstance(config, dict) else None), len(items)
+
+
+def earlier_config(path: str | Path) -> dict[str, Any] | None:
+    """The settings of the run already in ``path`` (None when there is none yet)."""
+    return earlier_run(path)[0]
 
 
 @dataclass

@@ -33,8 +33,7 @@ from opening.base.choice import Choice
 from opening.base.errors import BadInput, OpeningError
 from opening.base.progress import human_duration
 from opening.base.sampling import SamplingParams
-from opening.data.batch_ledger import earlier_config
-from opening.data.dataset_file import DatasetFile
+from opening.data.batch_ledger import earlier_run
 from opening.gui.engine_worker import BatchJob, EngineThread
 from opening.gui.strings import tr
 from opening.pipeline.batch import BatchSpec, BatchStats, Prepared
@@ -157,8 +156,8 @@ class BatchPanel(QWidget):
         if not path:
             return
         try:
-            if earlier_config(path) is not None:
-                count = DatasetFile.open(path, "jsonl").count()
+            config, count = earlier_run(path)
+            if config is not None:
                 self.earlier.setText(tr("batch_earlier", n=count))
         except OpeningError as exc:
             self.earlier.setText(str(exc))
