@@ -1,5 +1,5 @@
 """A random Baichuan-7B-shaped checkpoint (4096 hidden, 32 layers, 11008 FFN, 64000 vocab; F16
-safetensors, ~14 GB) → opening-convert → Q4_K_M: conversion time and peak RSS of each stage.
+safetensors, ~14 GB) → opening-convert → Q4_K_M (or --types): conversion time and peak RSS of each stage.
 
     python benchmarks/bench_convert_7b.py --work /big/disk/folder [--keep]
 
@@ -76,10 +76,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", required=True, help="a folder with ~35 GB free")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--keep", action="store_true", help="keep the checkpoint and the Q4_K_M")
+    parser.add_argument("--keep", action="store_true", help="keep the checkpoint and the quantized files")
+    parser.add_argument("--types", default="Q4_K_M", help="comma-separated quantizations to make (e.g. Q4_K_M,Q4_0)")
     args = parser.parse_args()
     work = Path(args.work)
-    ck, f16, q4 = work / "baichuan-7b-random", work / "baichuan-7b-random.F16.gguf", work / "baichuan-7b-random.Q4_K_M.gguf"
+    ck, f16 = work / "baichuan-7b-random", work / "baichuan-7b-random.F16.gguf"
     t0 = time.perf_counter()
     if not (ck / "model.safetensors").is_file():
         build(ck)
@@ -89,13 +90,16 @@ def main() -> int:
     a = stage(common + f"convert(Path({str(ck)!r}), Path({str(f16)!r}), 'F16', force=True)")
     print(f"checkpoint → F16 GGUF: {a['seconds']:.0f} s, peak RSS {a['peak'] / 1e9:.2f} GB"
           f" ({a['peak'] / size:.3f}× the checkpoint)", flush=True)
-    b = stage("from pathlib import Path\nfrom opening_convert.quantize import quantize\n"
-              f"quantize(Path({str(f16)!r}), Path({str(q4)!r}), 'Q4_K_M', {args.threads})")
-    print(f"F16 → Q4_K_M (llama.cpp's quantizer): {b['seconds']:.0f} s, peak RSS {b['peak'] / 1e9:.2f} GB;"
-          f" Q4_K_M {q4.stat().st_size / 1e9:.2f} GB = {q4.stat().st_size / f16.stat().st_size:.3f}× F16", flush=True)
+    for qtype in args.types.split(","):
+        q4 = work / f"baichuan-7b-random.{qtype}.gguf"
+        b = stage("from pathlib import Path\nfrom opening_convert.quantize import quantize\n"
+                  f"quantize(Path({str(f16)!r}), Path({str(q4)!r}), {qtype!r}, {args.threads})")
+        print(f"F16 → {qtype} (llama.cpp's quantizer): {b['seconds']:.0f} s, peak RSS {b['peak'] / 1e9:.2f} GB;"
+              f" {qtype} {q4.stat().st_size / 1e9:.2f} GB = {q4.stat().st_size / f16.stat().st_size:.3f}× F16", flush=True)
     f16.unlink()
     if not args.keep:
-        q4.unlink()
+        for qtype in args.types.split(","):
+            (work / f"baichuan-7b-random.{qtype}.gguf").unlink()
         for p in ck.iterdir():
             p.unlink()
         ck.rmdir()

@@ -84,3 +84,16 @@ def f32_engine(smol_path: Path, tmp_path_factory: pytest.TempPathFactory):
     engine = Engine(out, EngineSettings(threads=2))
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def batch_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real batch ledger: 8 passages run by `opening batch` on SmolLM2 (copy it before changing it)."""
+    from test_batch import FAST, batch, make_corpus
+
+    folder = tmp_path_factory.mktemp("ledger")
+    make_corpus(folder / "corpus", 8)
+    out = folder / "run.jsonl"
+    proc = batch(str(folder / "corpus"), "--out", str(out), *FAST, "--save-anyway", "--max-tokens", "24")
+    assert proc.returncode == 0, proc.stderr.decode()
+    return out

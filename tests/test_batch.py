@@ -173,6 +173,32 @@ def test_batch_writes_one_record_per_passage_and_continues(tmp_path: Path) -> No
     assert records(out) == got  # nothing written twice, nothing changed
 
 
+def test_passages_in_flight_and_early_stops_keep_every_record_accountable(tmp_path: Path) -> None:
+    """--parallel 3 and the early stop: one record per passage; with K=1, stopping sealed candidates
+    early changes no verdict (same statuses, same chosen instructions) and the summary counts the stops."""
+    texts = make_corpus(tmp_path / "corpus", 6)
+    runs = {}
+    for name, extra in {"k3": ("--parallel", "3"), "k1": ("--parallel", "1"), "full": ("--parallel", "1", "--no-early-stop")}.items():
+        out = tmp_path / f"{name}.jsonl"
+        proc = batch(str(tmp_path / "corpus"), "--out", str(out), *FAST, "--max-tokens", "48", *extra)
+        assert proc.returncode == 0, proc.stderr.decode()
+        runs[name] = ({r["key"]: r for r in records(out)}, proc.stderr.decode())
+    assert "3 passages in flight (as asked)" in runs["k3"][1] and "3 in flight" in runs["k3"][1]
+    assert "about " in runs["k3"][1] and "for 6 passages with this model" in runs["k3"][1]
+    assert len(runs["k3"][0]) == len(texts) and set(runs["k3"][0]) == set(runs["k1"][0]) == set(runs["full"][0])
+    early, full = runs["k1"][0], runs["full"][0]
+    for key in early:
+        assert early[key]["status"] == full[key]["status"]
+        assert early[key]["pair"] == full[key]["pair"]
+        assert [c["rejected"] is None for c in early[key]["candidates"]] == [c["rejected"] is None for c in full[key]["candidates"]]
+    sealed = sum(c["finish_reason"] == "sealed" for r in early.values() for c in r["candidates"])
+    assert not any(c["finish_reason"] == "sealed" for r in full.values() for c in r["candidates"])
+    assert 0 < sealed  # (seed 7: SmolLM2 copies or settles some candidates early)
+    assert f"{sealed} candidates stopped early" in runs["k1"][1]
+    generated = {name: sum(c["tokens"] for r in recs.values() for c in r["candidates"]) for name, (recs, _) in runs.items()}
+    assert generated["k1"] < generated["full"]
+
+
 def test_a_changed_parameter_is_refused_with_the_difference(tmp_path: Path) -> None:
     make_corpus(tmp_path / "corpus", 2)
     out = tmp_path / "out.jsonl"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from opening.pipeline.candidate_clean import CleanCandidate, clean_candidate
-from opening.pipeline.candidate_filter import filter_candidates, is_degenerate, is_echo, normalise
+from opening.pipeline.candidate_filter import filter_candidates, is_degenerate, is_echo, judge, normalise, sealed
 from opening.pipeline.templates import prompt_pieces
 
 SEED_HAPPY = (
@@ -73,3 +73,48 @@ def test_restating_the_reverse_prompt_is_rejected() -> None:
                                  [prompt_pieces("chat/message")] * 2)
     assert verdicts[0].rejected == "repeats the prompt"
     assert verdicts[1].rejected is None
+
+
+# --- sealed: batch mode's early stop; each case checks the verdict on the text so far equals the verdict
+# after any continuation, which is what makes stopping there safe
+
+
+def _verdict(raw: str, output: str, finish: str = "eog") -> str | None:
+    return judge(clean_candidate(raw), output, finish)
+
+
+STORY = "The little horse wanted to cross the river, so he asked the old cow and the squirrel how deep it was."
+
+
+@pytest.mark.parametrize(
+    "raw, more",
+    [
+        ("Write a short story.\n### Response: The little", " horse wanted to cross the river and more"),
+        ("Describe a river crossing.\nOutput: The", " squirrel said it was deep"),
+        ("The little horse wanted to cross the river, so he asked", " the old cow. Write a story about this."),
+    ],
+)
+def test_a_sealed_candidate_keeps_its_verdict_whatever_comes_next(raw: str, more: str) -> None:
+    assert sealed(raw, STORY, 100)
+    assert _verdict(raw, STORY) == _verdict(raw + more, STORY)
+
+
+def test_an_open_candidate_is_not_sealed() -> None:
+    assert not sealed("Write a short story about a little horse", STORY, 100)  # it may still end well
+    assert not sealed("", STORY, 100)
+    # copying a short span is not sealed: the share of the candidate may still fall
+    assert not sealed("Tell a story where the little horse wanted to cross", STORY, 100)
+
+
+def test_a_loop_is_sealed_only_when_no_continuation_could_repair_it() -> None:
+    loop = "The answer is yes. " * 12
+    assert is_degenerate(loop)
+    assert sealed(loop, STORY, 4)  # four more words cannot lift the distinct 4-grams to half
+    assert not sealed(loop, STORY, 200)  # 200 new words could
+
+
+def test_a_long_instruction_before_a_trailer_is_not_sealed() -> None:
+    # over 120 words it is rejected only if it reaches max tokens: its fate is still open
+    raw = " ".join(f"word{i}" for i in range(130)) + "\n### Response: x"
+    assert not sealed(raw, STORY, 50)
+    assert sealed(" ".join(f"word{i}" for i in range(100)) + "\n### Response: x", STORY, 50)

@@ -474,7 +474,7 @@ def _batch_lines(out: Path) -> list[dict]:
 
 
 def test_batch_tab_starts_pauses_resumes_cancels_and_continues(qtbot, tmp_path: Path) -> None:
-    from PySide6.QtWidgets import QLineEdit, QProgressBar, QTabWidget
+    from PySide6.QtWidgets import QLineEdit, QProgressBar, QSpinBox, QTabWidget
 
     window = make_window(qtbot, seed=5)
     set_params(window, n=2, max_tokens=12)
@@ -485,10 +485,13 @@ def test_batch_tab_starts_pauses_resumes_cancels_and_continues(qtbot, tmp_path: 
     out = tmp_path / "batch.jsonl"
     window.findChild(QLineEdit, "batchInputs").setText(str(corpus))
     window.findChild(QLineEdit, "batchOutput").setText(str(out))
+    window.findChild(QSpinBox, "batchParallel").setValue(2)  # two passages in flight: a pause still leaves some to run
     start, pause, cancel = (window.findChild(QPushButton, name) for name in ("batchStart", "batchPause", "batchCancel"))
     progress = window.findChild(QProgressBar, "batchProgress")
     failures: list[str] = []
     window.engine.worker.batchFailed.connect(failures.append)
+    plans: list = []
+    window.engine.worker.batchPlanned.connect(plans.append)
 
     # start, then pause after the first record: the passage in flight ends, the run stops
     with qtbot.waitSignal(window.engine.worker.batchRecord, timeout=RUN_TIMEOUT_MS):
@@ -501,6 +504,7 @@ def test_batch_tab_starts_pauses_resumes_cancels_and_continues(qtbot, tmp_path: 
     assert 0 < paused_at < 8 and pause.text() == "Resume", panel.summary.text()
     assert panel.summary.text().startswith("Paused after")
     assert progress.maximum() == 8 and progress.value() == paused_at
+    assert plans and plans[0].parallel.k == 2 and plans[0].seconds is not None and 0 < plans[0].seconds
 
     # resume: continues without writing any passage twice, then cancel abandons the passage in flight
     with qtbot.waitSignal(window.engine.worker.batchRecord, timeout=RUN_TIMEOUT_MS):

@@ -2,8 +2,8 @@
 
 Order: inputs, options and the output are checked before the model loads; the ledger is opened (and a
 changed configuration refused) before any passage runs; problems with input files are reported and the
-rest is processed. Ctrl-C once stops after the passage in flight (nothing lost; the same command
-continues); twice abandons it too.
+rest is processed. Ctrl-C once stops after the passages in flight (nothing lost; the same command
+continues); twice abandons them too.
 """
 
 from __future__ import annotations
@@ -30,7 +30,18 @@ from opening.cli.progress import TerminalProgress
 from opening.data.batch_ledger import Ledger
 from opening.data.corpus import check_inputs
 from opening.models.file_hash import cached_sha256
-from opening.pipeline.batch import BatchSpec, BatchStats, LengthPolicy, Prepared, open_ledger, prepare, run_batch
+from opening.pipeline.batch import (
+    BatchPlan,
+    BatchSpec,
+    BatchStats,
+    LengthPolicy,
+    Prepared,
+    open_ledger,
+    plan_run,
+    prepare,
+    run_batch,
+)
+from opening.pipeline.batch_plan import MAX_PARALLEL
 
 PROG = "opening"
 
@@ -48,19 +59,34 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     b.add_argument("--max-tokens-text", type=int, default=LengthPolicy.max_tokens, metavar="N", help="longest passage")
     b.add_argument("--long", choices=("split", "skip"), default="split", help="what to do with longer passages")
     b.add_argument("--restart", action="store_true", help="move an earlier run in --out aside and start over")
+    b.add_argument(
+        "--parallel",
+        type=int,
+        default=0,
+        metavar="K",
+        help="passages in flight in one context (default 0: the fastest measured on this machine)",
+    )
+    b.add_argument(
+        "--no-early-stop",
+        dest="early_stop",
+        action="store_false",
+        help="generate every candidate to its end even when its fate is already sealed",
+    )
 
 
 def _check(args: argparse.Namespace) -> LengthPolicy:
     check_inputs(args.inputs)
     if not 1 <= args.min_tokens <= 100_000:
         raise BadInput(f"--min-tokens must be between 1 and 100000 (got {args.min_tokens})")
+    if not 0 <= args.parallel <= MAX_PARALLEL:
+        raise BadInput(f"--parallel must be between 0 (measure) and {MAX_PARALLEL} (got {args.parallel})")
     if not args.min_tokens <= args.max_tokens_text <= 100_000:
         raise BadInput(f"--max-tokens-text must be between --min-tokens and 100000 (got {args.max_tokens_text})")
     return LengthPolicy(args.min_tokens, args.max_tokens_text, args.long)
 
 
 class StopOnSignal:
-    """First Ctrl-C: stop after the passage in flight; second: abandon it too."""
+    """First Ctrl-C: stop after the passages in flight; second: abandon them too."""
 
     def __init__(self) -> None:
         self.stop = threading.Event()
@@ -74,10 +100,10 @@ class StopOnSignal:
     def _handle(self, _signum: int, _frame: FrameType | None) -> None:
         if self.stop.is_set():
             self.cancel.set()
-            print(f"\n{PROG}: abandoning the passage in flight", file=sys.stderr)
+            print(f"\n{PROG}: abandoning the passages in flight", file=sys.stderr)
         else:
             self.stop.set()
-            print(f"\n{PROG}: stopping after the passage in flight (Ctrl-C again to abandon it)", file=sys.stderr)
+            print(f"\n{PROG}: stopping after the passages in flight (Ctrl-C again to abandon them)", file=sys.stderr)
 
     def __exit__(self, *exc: object) -> None:
         signal.signal(signal.SIGINT, self._old)
@@ -93,15 +119,23 @@ def _report_inputs(prepared: Prepared) -> None:
     )
 
 
+def _report_plan(plan: BatchPlan, total: int) -> None:
+    """The passages in flight and why, and the estimate from the measured speed."""
+    print(f"{PROG}: {plan.parallel.k} passages in flight ({plan.parallel.reason})", file=sys.stderr)
+    if plan.seconds is not None:
+        print(f"{PROG}: about {human_duration(plan.seconds)} for {total:,} passages with this model", file=sys.stderr)
+
+
 def _summary(stats: BatchStats, prepared: Prepared, ledger: Ledger) -> str:
     nll, ifd = stats.medians()
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(stats.by_status.items())) or "none"
     reasons = ", ".join(f"{k}: {v}" for k, v in sorted(stats.reasons.items())) or "none"
     tps = stats.generated_tokens / stats.seconds if stats.seconds else 0.0
     scores = f"median NLL {nll:.3f}, median IFD {ifd:.3f}; " if nll is not None and ifd is not None else ""
+    early = f"{stats.sealed} candidates stopped early (up to {stats.tokens_left} tokens saved); " if stats.sealed else ""
     return (
-        f"{stats.done} passages run ({statuses}); candidates rejected: {reasons}; {scores}"
-        f"{tps:.1f} tokens/s, {stats.per_hour:.0f} passages/h, {human_duration(stats.seconds)}. "
+        f"{stats.done} passages run ({statuses}); candidates rejected: {reasons}; {scores}{early}"
+        f"{tps:.1f} tokens/s, {stats.per_hour:.0f} passages/h, {stats.parallel} in flight, {human_duration(stats.seconds)}. "
         f"{sum(ledger.counts.values())} records in {ledger.path}."
     )
 
@@ -111,7 +145,20 @@ def run(args: argparse.Namespace) -> int:
     params = sampling_from_args(args)
     choice = choice_from_args(args)
     pick = pick_model(args, Settings.load())
-    spec = BatchSpec(args.inputs, args.out, params, pick.family, choice, policy, args.field, args.column, args.glob, args.restart)
+    spec = BatchSpec(
+        args.inputs,
+        args.out,
+        params,
+        pick.family,
+        choice,
+        policy,
+        args.field,
+        args.column,
+        args.glob,
+        args.restart,
+        args.parallel,
+        args.early_stop,
+    )
     ledger = open_ledger(spec, cached_sha256(pick.path), pick.family)  # a changed configuration refused before loading
     engine = load_model(pick, params)
     progress = TerminalProgress(unit=" passages")
@@ -119,14 +166,12 @@ def run(args: argparse.Namespace) -> int:
         prepared = prepare(engine, spec, ledger)
         _report_inputs(prepared)
         total = len(prepared.passages)
+        plan = plan_run(engine, spec, prepared)
+        _report_plan(plan, total)
 
         def on_record(_record: dict[str, Any], stats: BatchStats) -> None:
             eta = stats.eta_seconds()
             kept = stats.by_status.get("chosen", 0)
-            if stats.done == 1 and eta:
-                print(
-                    f"{PROG}: about {human_duration(eta + stats.seconds)} for {total:,} passages with this model", file=sys.stderr
-                )
             desc = f"kept {kept}, not kept {stats.done - kept}, {stats.per_hour:.0f}/h" + (
                 f", about {human_duration(eta)} left" if eta else ""
             )
@@ -144,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
                 stop=signals.stop.is_set,
                 cancel=signals.cancel.is_set,
                 on_record=on_record,
+                plan=plan,
             )
         finally:
             progress.close()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from opening import __version__
 from opening.base.logs import configure_logging
-from opening.cli import batch, eval_choice, generate
+from opening.cli import batch, eval_choice, export, generate
 from opening.cli import models as cli_models
 from opening.cli.command import ArgumentParser, check_argv, run_command
 from opening.gui.options import add_gui_arguments, gui_argv
@@ -27,6 +27,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cli_models.add_parser(sub, ArgumentParser)
     batch.add_parser(sub, ArgumentParser)
     eval_choice.add_parser(sub, ArgumentParser)
+    export.add_parser(sub, ArgumentParser)
     add_gui_arguments(sub.add_parser("gui", help="open the desktop window (same as opening-desktop)"))
     return parser
 
@@ -51,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "models": cli_models.run,
             "eval-choice": eval_choice.run,
             "batch": batch.run,
+            "export": export.run,
         }
         return commands[args.command](args)
 

@@ -408,7 +408,7 @@ class DatasetFile:
             j = len(before[: j - 1].rstrip(_WS))
         return Placed(at - (len(before) - j), before[j:], placed.item)
 
-    def replace(self, placed: Placed, record: PairRecord) -> Placed:
+    def replace(self, placed: Placed, record: PairRecord | dict[str, Any]) -> Placed:
         """Make the pair of ``placed`` (only if the file still holds it as written) ``record``."""
         item = self._item_bytes(record) + (b"\n" if self.fmt == "jsonl" else b"")
         with self._locked():

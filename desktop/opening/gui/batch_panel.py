@@ -1,8 +1,8 @@
 """The Batch tab: corpus files or a folder in, a JSONL ledger out, on the window's engine thread.
 
 Start runs :func:`opening.pipeline.batch.run_batch` on the same engine thread as the single-text form;
-Pause stops after the passage in flight and Resume starts the job again (the ledger skips what is
-written, so nothing runs twice); Cancel abandons the passage in flight. When the output already holds
+Pause stops after the passages in flight and Resume starts the job again (the ledger skips what is
+written, so nothing runs twice); Cancel abandons the passages in flight. When the output already holds
 a run, the tab says so and Start continues it ("Start over" moves it aside first). Everything that
 decides is core code; this module moves values between widgets and those calls.
 """
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -36,7 +37,8 @@ from opening.base.sampling import SamplingParams
 from opening.data.batch_ledger import earlier_run
 from opening.gui.engine_worker import BatchJob, EngineThread
 from opening.gui.strings import tr
-from opening.pipeline.batch import BatchSpec, BatchStats, Prepared
+from opening.pipeline.batch import BatchPlan, BatchSpec, BatchStats, Prepared
+from opening.pipeline.batch_plan import MAX_PARALLEL
 
 LIVE_ROWS = 50
 """The table keeps the last this many records."""
@@ -67,6 +69,10 @@ class BatchPanel(QWidget):
         self.files_button, self.folder_button, self.output_button = QPushButton(), QPushButton(), QPushButton()
         self.restart = QCheckBox()
         self.restart.setObjectName("batchRestart")
+        self.parallel_label = QLabel()
+        self.parallel = QSpinBox()
+        self.parallel.setObjectName("batchParallel")
+        self.parallel.setRange(0, MAX_PARALLEL)  # 0: measured on this machine
         self.earlier = QLabel()
         self.earlier.setObjectName("batchEarlier")
         self.earlier.setWordWrap(True)
@@ -80,6 +86,8 @@ class BatchPanel(QWidget):
         grid.addWidget(self.output, 1, 1)
         grid.addWidget(self.output_button, 1, 2)
         grid.addWidget(self.restart, 1, 3)
+        grid.addWidget(self.parallel_label, 2, 0)
+        grid.addWidget(self.parallel, 2, 1, Qt.AlignmentFlag.AlignLeft)
 
         self.start_button, self.pause_button, self.cancel_button = QPushButton(), QPushButton(), QPushButton()
         self.start_button.setObjectName("batchStart")
@@ -121,6 +129,7 @@ class BatchPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         w = engine.worker
         w.batchPrepared.connect(self._on_prepared)
+        w.batchPlanned.connect(self._on_planned)
         w.batchRecord.connect(self._on_record)
         w.batchFinished.connect(self._on_finished)
         w.batchFailed.connect(self._on_failed)
@@ -173,7 +182,8 @@ class BatchPanel(QWidget):
         params = self.params()
         params.validate()
         choice = self.choice()
-        return BatchSpec(inputs, out, params, choice=choice, restart=self.restart.isChecked() and not self.paused)
+        restart = self.restart.isChecked() and not self.paused
+        return BatchSpec(inputs, out, params, choice=choice, restart=restart, parallel=self.parallel.value())
 
     @Slot()
     def start(self) -> None:
@@ -195,7 +205,7 @@ class BatchPanel(QWidget):
 
     @Slot()
     def pause_or_resume(self) -> None:
-        if self.job is not None:  # pause: stop after the passage in flight
+        if self.job is not None:  # pause: stop after the passages in flight
             self.job.pause.set()
             self.paused = True
             self.pause_button.setEnabled(False)
@@ -231,6 +241,13 @@ class BatchPanel(QWidget):
         self.summary.setText(tr("batch_prepared", read=prepared.read, todo=self.total, skipped=skipped or "0"))
         if problems:
             self.message(tr("batch_problems", n=len(prepared.problems), first=problems), True)
+
+    @Slot(object)
+    def _on_planned(self, plan: BatchPlan) -> None:
+        text = self.summary.text() + " " + tr("batch_in_flight", k=plan.parallel.k)
+        if plan.seconds is not None and self.total:
+            text += " " + tr("batch_estimate", time=human_duration(plan.seconds), n=self.total)
+        self.summary.setText(text)
 
     @Slot(object, object)
     def _on_record(self, record: dict[str, Any], stats: BatchStats) -> None:
@@ -281,6 +298,9 @@ class BatchPanel(QWidget):
         self.folder_button.setText(tr("batch_folder"))
         self.output_button.setText(tr("browse"))
         self.restart.setText(tr("batch_restart"))
+        self.parallel_label.setText(tr("batch_parallel"))
+        self.parallel.setSpecialValueText(tr("batch_parallel_auto"))
+        self.parallel.setToolTip(tr("batch_parallel_tip"))
         self.start_button.setText(tr("batch_start"))
         self.cancel_button.setText(tr("cancel"))
         self.pause_button.setText(tr("batch_resume") if self.paused and self.job is None else tr("batch_pause"))
@@ -288,7 +308,7 @@ class BatchPanel(QWidget):
         self.check_output()
 
     def shutdown(self) -> None:
-        """The window is closing: abandon the passage in flight."""
+        """The window is closing: abandon the passages in flight."""
         if self.job is not None:
             self.job.cancel.set()
             self.job.pause.set()

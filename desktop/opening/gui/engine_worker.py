@@ -42,9 +42,9 @@ class RunJob:
 class BatchJob:
     spec: BatchSpec
     pause: threading.Event = field(default_factory=threading.Event)
-    """Stop after the passage in flight (Resume starts the job again: the ledger continues it)."""
+    """Stop after the passages in flight (Resume starts the job again: the ledger continues it)."""
     cancel: threading.Event = field(default_factory=threading.Event)
-    """Stop now, abandoning the passage in flight (it is not written)."""
+    """Stop now, abandoning the passages in flight (it is not written)."""
 
 
 @dataclass
@@ -65,6 +65,7 @@ class EngineWorker(QObject):
     finished = Signal(object, float)  # Outcome, seconds
     failed = Signal(str, bool)  # message, bad input (True) or failure (False)
     batchPrepared = Signal(object)  # pipeline.batch.Prepared
+    batchPlanned = Signal(object)  # pipeline.batch.BatchPlan
     batchRecord = Signal(object, object)  # the record written, BatchStats
     batchFinished = Signal(object)  # BatchStats, or None when it failed before running
     batchFailed = Signal(str)
@@ -128,7 +129,7 @@ class EngineWorker(QObject):
     @Slot(object)
     def run_batch(self, job: BatchJob) -> None:
         from opening.models.file_hash import cached_sha256
-        from opening.pipeline.batch import open_ledger, prepare, run_batch
+        from opening.pipeline.batch import open_ledger, plan_run, prepare, run_batch
         from opening.pipeline.templates import resolve_family
 
         if self._engine is None:
@@ -141,6 +142,8 @@ class EngineWorker(QObject):
             job.spec.family = family
             prepared = prepare(engine, job.spec, ledger)
             self.batchPrepared.emit(prepared)
+            plan = plan_run(engine, job.spec, prepared)
+            self.batchPlanned.emit(plan)
             stats = run_batch(
                 engine,
                 job.spec,
@@ -149,6 +152,7 @@ class EngineWorker(QObject):
                 stop=job.pause.is_set,
                 cancel=job.cancel.is_set,
                 on_record=self.batchRecord.emit,
+                plan=plan,
             )
         except OpeningError as exc:
             self.batchFailed.emit(str(exc))

@@ -3,8 +3,11 @@
 * :func:`prepare` — read the inputs (``opening.data.corpus``), apply the length policy in the loaded
   model's tokens (too short: skipped; too long: split on paragraphs, then sentences, or skipped), drop
   exact duplicates and the passages the ledger already holds; every skip is counted by reason.
-* :func:`run_batch` — run each passage (:func:`~opening.pipeline.run.run_request`, the model loaded once)
-  and append its record; a stop request ends the run after the passage in flight.
+* :func:`run_batch` — run the passages K at a time in one context (continuous batching,
+  :meth:`~opening.llama.engine.Engine.generate_many`; K from :mod:`opening.pipeline.batch_plan`), rank
+  each as it finishes (:func:`~opening.pipeline.run.finish_request`) and append its record; a stop
+  request ends the run after the passages in flight. A candidate whose fate is sealed early
+  (:func:`~opening.pipeline.candidate_filter.sealed`) stops there.
 * :func:`batch_config` — the settings that change a passage's result (they make its key).
 * :func:`open_ledger` — the output for a :class:`BatchSpec`: the seed resolved (a continued run keeps
   its own), the configuration built, an earlier run with other settings refused.
@@ -21,7 +24,7 @@ import re
 import secrets
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,9 +33,13 @@ from opening.base.progress import CancelFn
 from opening.base.sampling import SamplingParams
 from opening.data.batch_ledger import Ledger, earlier_config, passage_key
 from opening.data.corpus import Passage, Problem, find_inputs, read_passages
-from opening.llama.engine import Engine
-from opening.pipeline.request import MAX_TEXT_CHARS, Request
-from opening.pipeline.run import Outcome, run_request
+from opening.llama.continuous import SealFn
+from opening.llama.engine import Engine, GenerationResult, Job
+from opening.pipeline.batch_plan import ParallelChoice, choose_parallel, estimate_seconds, job_cells
+from opening.pipeline.candidate_filter import sealed
+from opening.pipeline.request import MAX_TEXT_CHARS, Request, request_job
+from opening.pipeline.run import Outcome, finish_request
+from opening.pipeline.templates import build_prompts
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,10 @@ class BatchSpec:
     column: str = "text"
     glob: str | None = None
     restart: bool = False
+    parallel: int = 0
+    """Passages in flight; 0: measured (opening.pipeline.batch_plan.choose_parallel)."""
+    early_stop: bool = True
+    """Stop a candidate as soon as its fate is sealed (the record is the same; fewer tokens generated)."""
 
 
 def open_ledger(spec: BatchSpec, model_sha256: str, family: str) -> Ledger:
@@ -80,6 +91,8 @@ def open_ledger(spec: BatchSpec, model_sha256: str, family: str) -> Ledger:
 class Prepared:
     passages: list[tuple[Passage, str]]
     """Passages to run, each with its key."""
+    tokens: list[int] = field(default_factory=list)
+    """The length in tokens of each passage to run."""
     read: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -129,7 +142,7 @@ def prepare(engine: Engine, spec: BatchSpec, ledger: Ledger) -> Prepared:
     """Read the inputs and decide which passages to run (see the module's docstring)."""
     policy, config = spec.policy, ledger.config
     files, problems = find_inputs(spec.inputs, spec.glob)
-    prepared = Prepared([], problems=list(problems))
+    prepared = Prepared([], [], problems=list(problems))
     seen: set[str] = set()
 
     counted: dict[str, int] = {}  # the length check and the split ask about the same texts: tokenize once
@@ -174,6 +187,7 @@ def prepare(engine: Engine, spec: BatchSpec, ledger: Ledger) -> Prepared:
                 if len(texts) > 1:
                     log.debug("%s: passage split, part %d of %d", got.file, k + 1, len(texts))
                 prepared.passages.append((passage, key))
+                prepared.tokens.append(n_tokens(text))
     return prepared
 
 
@@ -195,6 +209,7 @@ def make_record(passage: Passage, key: str, outcome: Outcome, config: dict[str, 
         "source": passage.source(),
         "status": outcome.status,
         "pair": None if chosen is None else {"instruction": chosen.instruction, "input": chosen.input, "output": passage.text},
+        "text": passage.text if chosen is None else None,  # a passage with no pair keeps its text (review)
         "chosen": outcome.chosen,
         "scores": None if chosen is None else {"nll": chosen.nll, "ifd": chosen.ifd, "rifd": chosen.rifd},
         "reasons": reasons,
@@ -218,12 +233,21 @@ class BatchStats:
     nll: list[float] = field(default_factory=list)
     ifd: list[float] = field(default_factory=list)
     generated_tokens: int = 0
+    sealed: int = 0
+    """Candidates stopped early because their fate was sealed."""
+    tokens_left: int = 0
+    """The tokens those candidates could still have generated (an upper bound of the saving)."""
+    steps: int = 0
+    """Decodes made (each one carries a token of every candidate in flight)."""
+    parallel: int = 1
+    started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
+    """Wall-clock time since the run started (passages overlap: it is not a sum per passage)."""
     stopped: bool = False
 
-    def add(self, record: dict[str, Any], seconds: float) -> None:
+    def add(self, record: dict[str, Any], result: GenerationResult) -> None:
         self.done += 1
-        self.seconds += seconds
+        self.seconds = time.perf_counter() - self.started
         status = record["status"]
         self.by_status[status] = self.by_status.get(status, 0) + 1
         for reason, n in record["reasons"].items():
@@ -233,7 +257,11 @@ class BatchStats:
                 self.nll.append(record["scores"]["nll"])
             if record["scores"]["ifd"] is not None:
                 self.ifd.append(record["scores"]["ifd"])
-        self.generated_tokens += int(record["timings"].get("generated_tokens", 0))
+        self.generated_tokens += result.generated_tokens
+        for cand in result.candidates:
+            if cand.finish_reason == "sealed":
+                self.sealed += 1
+                self.tokens_left += cand.tokens_left
 
     @property
     def per_hour(self) -> float:
@@ -246,6 +274,28 @@ class BatchStats:
         return (statistics.median(self.nll) if self.nll else None, statistics.median(self.ifd) if self.ifd else None)
 
 
+@dataclass(frozen=True)
+class BatchPlan:
+    """How the run will go: passages in flight (and why), KV cells per passage, the estimated seconds."""
+
+    parallel: ParallelChoice
+    cells: int
+    seconds: float | None
+
+
+def plan_run(engine: Engine, spec: BatchSpec, prepared: Prepared) -> BatchPlan:
+    """Passages in flight (``spec.parallel`` or measured), the cells each may take, and the estimate."""
+    cells = job_cells(engine, spec.params, spec.family, max(prepared.tokens, default=1))
+    if not prepared.passages:
+        return BatchPlan(ParallelChoice(1, "nothing to run"), cells, None)
+    choice = choose_parallel(engine, spec.params, cells, len(prepared.passages), spec.parallel)
+    seconds = None
+    if choice.speed is not None:
+        prompts = min(spec.params.n, len(build_prompts(engine.model, "x", spec.family)))
+        seconds = estimate_seconds(choice.speed, choice.k, spec.params, prompts, prepared.tokens)
+    return BatchPlan(choice, cells, seconds)
+
+
 def run_batch(
     engine: Engine,
     spec: BatchSpec,
@@ -255,25 +305,47 @@ def run_batch(
     stop: CancelFn | None = None,
     cancel: CancelFn | None = None,
     on_record: Callable[[dict[str, Any], BatchStats], None] | None = None,
+    plan: BatchPlan | None = None,
 ) -> BatchStats:
-    """Run every prepared passage and append its record. ``stop`` (polled between passages) ends the run
-    after the passage in flight; ``cancel`` also abandons the passage in flight (it is not written)."""
-    stats = BatchStats(len(prepared.passages))
+    """Run every prepared passage, K in flight, and append each record as its passage finishes. ``stop``
+    (polled between steps) admits no more passages and finishes those in flight; ``cancel`` also
+    abandons those (they are not written). ``plan``: from :func:`plan_run` (made here if None)."""
+    plan = plan or plan_run(engine, spec, prepared)
+    choice, cells = plan.parallel, plan.cells
+    stats = BatchStats(len(prepared.passages), parallel=choice.k)
+    if not prepared.passages:
+        return stats
     params, base_seed = spec.params, spec.params.seed or 0
-    for passage, key in prepared.passages:
-        if stop and stop():
-            stats.stopped = True
-            break
-        t0 = time.perf_counter()
-        seeded = SamplingParams(**{**asdict(params), "seed": passage_seed(base_seed, passage.sha256)})
-        request = Request(passage.text, seeded, spec.family, spec.choice)
-        outcome = run_request(engine, request, source=passage.file, cancel=cancel)
+
+    def jobs() -> Iterator[Job]:
+        for passage, key in prepared.passages:
+            seeded = SamplingParams(**{**asdict(params), "seed": passage_seed(base_seed, passage.sha256)})
+            request = Request(passage.text, seeded, spec.family, spec.choice)
+            seal = early_stop_rule(passage.text) if spec.early_stop else None
+            yield request_job(engine, request, tag=(passage, key, request), seal=seal)
+
+    def done(job: Job, result: GenerationResult) -> None:
+        passage, key, request = job.tag
+        outcome = finish_request(engine, request, result, source=passage.file, cancel=cancel)
         if outcome.cancelled:
             stats.stopped = True
-            break
+            return
         record = make_record(passage, key, outcome, ledger.config)
         ledger.write(record)
-        stats.add(record, time.perf_counter() - t0)
+        stats.add(record, result)
         if on_record:
             on_record(record, stats)
+
+    scheduler = engine.generate_many(
+        jobs(), done, slots=choice.k, per_slot=params.n, cells=choice.k * cells + 1, stop=stop, cancel=cancel
+    )
+    stats.steps = scheduler.steps
+    stats.seconds = time.perf_counter() - stats.started
+    if stats.done < stats.total:
+        stats.stopped = True
     return stats
+
+
+def early_stop_rule(output: str) -> SealFn:
+    """The engine's seal check for candidates of ``output`` (opening.pipeline.candidate_filter.sealed)."""
+    return lambda raw, tokens_left: sealed(raw, output, tokens_left)

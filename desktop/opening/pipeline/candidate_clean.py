@@ -47,6 +47,12 @@ def _strip_quotes(text: str) -> str:
     return text
 
 
+def trailer_start(text: str) -> int | None:
+    """Where the first trailer (a role marker and everything after it) starts, or None."""
+    match = _TRAILERS.search(text)
+    return None if match is None else match.start()
+
+
 def clean_candidate(raw: str) -> CleanCandidate:
     text = raw.replace("\r\n", "\n").strip()
     text = _TRAILERS.sub("", text).strip()

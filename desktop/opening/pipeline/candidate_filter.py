@@ -8,11 +8,13 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
-from opening.pipeline.candidate_clean import CleanCandidate
+from opening.pipeline.candidate_clean import CleanCandidate, clean_candidate, trailer_start
 
 MAX_INSTRUCTION_CHARS = 4000
 MAX_INSTRUCTION_WORDS = 600
 NEAR_DUPLICATE_RATIO = 0.9
+STILL_GOING_WORDS = 120
+"""A candidate still going at max tokens is rejected when its instruction is longer than this."""
 _PUNCT = set(string.punctuation) | set("，。！？；：、“”‘’（）《》【】「」『』…—·～")
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 
@@ -134,7 +136,7 @@ def judge(cand: CleanCandidate, output: str, finish_reason: str, prompt_pieces: 
         return DEGENERATE
     if len(full) > MAX_INSTRUCTION_CHARS or len(words(full)) > MAX_INSTRUCTION_WORDS:
         return OVER_LONG
-    if finish_reason == "length" and len(words(full)) > 120:
+    if finish_reason == "length" and len(words(full)) > STILL_GOING_WORDS:
         return STILL_GOING
     if finish_reason == "cancelled":
         return CANCELLED
@@ -172,3 +174,39 @@ def filter_candidates(
         if original is None:
             kept.append((i, key))
     return verdicts
+
+
+def sealed(raw: str, output: str, tokens_left: int) -> bool:
+    """True when more tokens cannot change what the filter makes of a candidate still being generated
+    (batch mode stops it there; ``finish_reason == "sealed"``). Only rules that more text cannot undo:
+
+    * its instruction is settled: the raw text already holds a trailer (``### Response:``, ``Output:`` …)
+      and cleaning cuts everything from there on (text added later comes after it);
+    * it copies the text: the shared span is already at least half the *text* (more candidate text
+      cannot shrink that), and long enough;
+    * it is over-long in characters or words;
+    * it is degenerate beyond repair: even if every token left added a new word and a new 4-gram
+      (three for CJK text), the distinct 4-grams would stay under half.
+    """
+    text = raw.replace("\r\n", "\n").strip()
+    cand = clean_candidate(text)
+    full = f"{cand.instruction} {cand.input}".strip()
+    if trailer_start(text) is not None and len(words(full)) <= STILL_GOING_WORDS:
+        # cleaning cuts the trailer and all after it, so what comes next is cut too; over STILL_GOING_WORDS
+        # the verdict still depends on whether the candidate reaches max tokens
+        return True
+    if not full:
+        return False
+    span, _n_cand, n_out = longest_shared_span(full, output)
+    cjk = len(_CJK.findall(output)) * 2 > n_out
+    if span >= (LEAK_MIN_CJK_UNITS if cjk else LEAK_MIN_UNITS) and span >= LEAK_SHARE * n_out:
+        return True
+    tokens = words(full)
+    if len(full) > MAX_INSTRUCTION_CHARS or len(tokens) > MAX_INSTRUCTION_WORDS:
+        return True
+    if len(tokens) >= 16:
+        grams = len(tokens) - 3
+        distinct = len({tuple(tokens[i : i + 4]) for i in range(grams)})
+        more = tokens_left * (3 if _CJK.search(full) else 1)
+        return (distinct + more) / (grams + more) < 0.5
+    return False

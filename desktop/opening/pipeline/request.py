@@ -18,7 +18,7 @@ from opening.base.sampling import SamplingParams
 from opening.pipeline.templates import build_prompts
 
 if TYPE_CHECKING:
-    from opening.llama.engine import Engine, GenerationResult, PieceFn
+    from opening.llama.engine import Engine, GenerationResult, Job, PieceFn
 
 MAX_TEXT_CHARS = 200_000
 """Far beyond any model's context; longer input is refused before tokenizing it."""
@@ -69,6 +69,12 @@ def read_text_file(path: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def request_job(engine: Engine, request: Request, **kwargs: object) -> Job:
+    """The request as an engine job (text checked, prompts built, sizes checked); ``kwargs`` go to the job."""
+    text = check_text(request.text)
+    return engine.job(build_prompts(engine.model, text, request.family), request.params, **kwargs)
 
 
 def generate_candidates(

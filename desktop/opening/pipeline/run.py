@@ -4,6 +4,7 @@
 * :func:`check_fit` — the memory guardrail under the one load-mode rule.
 * :func:`open_engine` — vet the file, load it (GPU first, the CPU if that fails).
 * :func:`run_request` — generate, rank and describe: an :class:`Outcome`.
+* :func:`finish_request` — rank and describe candidates generated elsewhere (batch mode).
 """
 
 from __future__ import annotations
@@ -134,6 +135,19 @@ def run_request(
     if on_stage:
         on_stage("generating", 0.0)
     result = generate_candidates(engine, request, on_piece=on_piece, cancel=cancel)
+    return finish_request(engine, request, result, source=source, cancel=cancel, on_stage=on_stage)
+
+
+def finish_request(
+    engine: Engine,
+    request: Request,
+    result: GenerationResult,
+    *,
+    source: str,
+    cancel: CancelFn | None = None,
+    on_stage: StageFn | None = None,
+) -> Outcome:
+    """Rank, judge and describe candidates already generated (batch mode generates many requests at once)."""
     if result.cancelled:
         return Outcome(request, result, None)
     if on_stage:

@@ -74,6 +74,12 @@ OPENING_STOPS: tuple[str, ...] = (
 )
 
 
+def generator_prompt(text: str) -> str:
+    """The fine-tuned generator's prompt for ``text`` (the first reverse template, raw): what a
+    preference pair trains it on."""
+    return OPENING_TEMPLATES[0].raw.replace(TEXT, text)
+
+
 def prompt_pieces(template: str) -> tuple[str, ...]:
     """The fixed texts around ``{text}`` in a template (``family/name``), raw and chat forms."""
     name = template.split("/", 1)[-1]

@@ -1,0 +1,276 @@
+"""Review a JSONL dataset record by record: accept, reject, edit, pick another candidate, undo.
+
+* Opening indexes where each line starts (one pass over the bytes, no parsing): a 100k-record file opens
+  in a fraction of a second; records are parsed when they are shown (:meth:`ReviewFile.record`, cached).
+* :meth:`ReviewFile.entries` parses everything once (for sorting and filtering: run it off the GUI
+  thread) and keeps a light :class:`Entry` per line.
+* Every change rewrites that one record through :class:`~opening.data.dataset_file.DatasetFile` (locked,
+  journalled, and only if the file still holds the line as it was read: a file changed by something else
+  is never overwritten silently). The status and the edits live in the record itself (``status``:
+  ``accepted`` / ``rejected_by_user`` / ``edited``; an edit keeps ``chosen`` and the candidates, so the
+  model's pick is still there); :meth:`ReviewFile.undo` puts the previous record back.
+* A line that is not valid JSON is shown as broken and never rewritten.
+* :func:`last_position` / :func:`remember_position` — where the person was in each file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from opening.base.atomic import atomic_write_text
+from opening.base.errors import BadInput, describe_os_error
+from opening.base.paths import user_dir
+from opening.data.dataset_file import DatasetFile, Placed, SaveError
+from opening.data.export import row_of
+
+log = logging.getLogger(__name__)
+
+ACCEPTED, REJECTED_BY_USER, EDITED = "accepted", "rejected_by_user", "edited"
+BROKEN = "broken"
+POSITIONS_FILE = "review_positions.json"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the table shows for one line."""
+
+    line: int
+    """0-based index of the record among the file's non-empty lines."""
+    instruction: str
+    input: str
+    output: str
+    nll: float | None
+    ifd: float | None
+    status: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Change:
+    index: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class ReviewFile:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        if self.path.suffix.lower() != ".jsonl":
+            raise BadInput(f"{self.path.name}: the review reads JSONL datasets (export a JSON array with `opening export`)")
+        self.offsets: list[int] = []
+        self.ends: list[int] = []
+        self._entries: list[Entry] | None = None
+        self.undo_stack: list[Change] = []
+        self._index()
+        self._dataset: DatasetFile | None = None
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _index(self) -> None:
+        """Where every non-empty line starts and ends (one pass over the bytes)."""
+        try:
+            stat = self.path.stat()
+            fh = self.path.open("rb")
+        except OSError as exc:
+            raise BadInput(f"cannot open {self.path}: {describe_os_error(exc)}") from None
+        offsets: list[int] = []
+        ends: list[int] = []
+        with fh:
+            pos = 0
+            start = 0
+            carry_blank = True
+            while chunk := fh.read(1 << 20):
+                i = 0
+                while True:
+                    j = chunk.find(b"\n", i)
+                    piece = chunk[i:] if j < 0 else chunk[i:j]
+                    if piece.strip():
+                        carry_blank = False
+                    if j < 0:
+                        break
+                    if not carry_blank:
+                        offsets.append(start)
+                        ends.append(pos + j + 1)
+                    start = pos + j + 1
+                    carry_blank = True
+                    i = j + 1
+                pos += len(chunk)
+            if not carry_blank:
+                offsets.append(start)
+                ends.append(pos)
+        self.offsets, self.ends = offsets, ends
+        self.stamp = (stat.st_size, stat.st_mtime_ns)
+        self._read.cache_clear()
+        self._entries = None
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def _bytes(self, index: int) -> bytes:
+        with self.path.open("rb") as fh:
+            fh.seek(self.offsets[index])
+            return fh.read(self.ends[index] - self.offsets[index])
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (one ReviewFile per open file; cleared on every change)
+    def _read(self, index: int) -> dict[str, Any] | None:
+        try:
+            item = json.loads(self._bytes(index).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        return item if isinstance(item, dict) else None
+
+    def record(self, index: int) -> dict[str, Any] | None:
+        """The record on line ``index`` (None: a broken line)."""
+        return self._read(index)
+
+    def entry(self, index: int) -> Entry:
+        if self._entries is not None:
+            return self._entries[index]
+        return _entry_of(index, self._read(index))
+
+    def entries(self) -> list[Entry]:
+        """Every line's :class:`Entry` (parses the whole file once; later calls are free)."""
+        if self._entries is None:
+            self._entries = [_entry_of(i, self._read(i)) for i in range(len(self))]
+        return self._entries
+
+    def changed_on_disk(self) -> bool:
+        """Something other than this review changed the file since it was read."""
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return True
+        return (stat.st_size, stat.st_mtime_ns) != self.stamp
+
+    def reload(self) -> None:
+        self._index()
+        self.undo_stack.clear()
+
+    # -- changing --------------------------------------------------------------------------------
+
+    def set_status(self, index: int, status: str) -> dict[str, Any]:
+        if status not in (ACCEPTED, REJECTED_BY_USER):
+            raise ValueError(status)
+        return self._change(index, lambda rec: rec.__setitem__("status", status))
+
+    def edit(self, index: int, instruction: str, extra_input: str = "") -> dict[str, Any]:
+        """The person's own instruction (and input) for this record's pair; status ``edited``."""
+        if not instruction.strip():
+            raise BadInput("the instruction is empty: write one, or reject the record")
+
+        def apply(rec: dict[str, Any]) -> None:
+            pair = _pair_dict(rec)
+            pair["instruction"], pair["input"] = instruction, extra_input
+            rec["status"] = EDITED
+
+        return self._change(index, apply)
+
+    def pick(self, index: int, candidate: int) -> dict[str, Any]:
+        """Make candidate ``candidate`` the record's pair (the person's choice: status ``edited``)."""
+
+        def apply(rec: dict[str, Any]) -> None:
+            cands = rec.get("candidates") or []
+            if not 0 <= candidate < len(cands) or not str(cands[candidate].get("instruction", "")).strip():
+                raise BadInput(f"candidate {candidate + 1} has no instruction to pick")
+            pair = _pair_dict(rec)
+            pair["instruction"] = cands[candidate]["instruction"]
+            pair["input"] = cands[candidate].get("input", "")
+            rec["status"] = ACCEPTED if candidate == rec.get("chosen") else EDITED
+
+        return self._change(index, apply)
+
+    def undo(self) -> int | None:
+        """Put back the record the last change replaced; returns its index (None: nothing to undo)."""
+        if not self.undo_stack:
+            return None
+        change = self.undo_stack[-1]
+        self._write(change.index, change.after, change.before)
+        self.undo_stack.pop()
+        return change.index
+
+    def _change(self, index: int, apply: Any) -> dict[str, Any]:
+        before = self._read(index)
+        if before is None:
+            raise BadInput(f"line {index + 1} of {self.path.name} is broken (not valid JSON); it is left as it is")
+        after = copy.deepcopy(before)
+        apply(after)
+        self._write(index, before, after)
+        self.undo_stack.append(Change(index, before, after))
+        return after
+
+    def _write(self, index: int, before: dict[str, Any], after: dict[str, Any]) -> None:
+        old = self._bytes(index)
+        if self.changed_on_disk():
+            raise SaveError(
+                f"{self.path.name} was changed by something else since it was opened; reload it (nothing was written)"
+            )
+        if self._dataset is None:
+            self._dataset = DatasetFile.open(self.path, "jsonl")
+        placed = self._dataset.replace(Placed(self.offsets[index], b"", old if old.endswith(b"\n") else old + b"\n"), after)
+        delta = len(placed.item) - (self.ends[index] - self.offsets[index])
+        self.ends[index] += delta
+        for j in range(index + 1, len(self.offsets)):
+            self.offsets[j] += delta
+            self.ends[j] += delta
+        stat = self.path.stat()
+        self.stamp = (stat.st_size, stat.st_mtime_ns)
+        self._read.cache_clear()
+        if self._entries is not None:
+            self._entries[index] = _entry_of(index, after)
+
+
+def _pair_dict(rec: dict[str, Any]) -> dict[str, Any]:
+    """The record's pair, made from its output when it has none (a passage with no pick)."""
+    pair = rec.get("pair")
+    if isinstance(pair, dict):
+        return pair
+    if "pair" in rec or "candidates" in rec:  # a batch record without a pair keeps its text in "text"
+        output = rec.get("text")
+        if not isinstance(output, str) or not output:
+            raise BadInput("this record has no pair and does not hold its text; run the passage again to review it")
+        rec["pair"] = {"instruction": "", "input": "", "output": output}
+        return rec["pair"]
+    return rec  # a pair record: instruction / input / output at the top level
+
+
+def _entry_of(index: int, item: dict[str, Any] | None) -> Entry:
+    if item is None:
+        return Entry(index, "", "", "", None, None, BROKEN, "")
+    row = row_of(item)
+    if row is None:
+        return Entry(index, "", "", "", None, None, str(item.get("status", "")), "")
+    return Entry(index, row.instruction, row.input, row.output, row.nll, row.ifd, row.status, row.source)
+
+
+def _positions_path() -> Path:
+    return user_dir() / POSITIONS_FILE
+
+
+def last_position(path: Path) -> int:
+    try:
+        data = json.loads(_positions_path().read_text(encoding="utf-8"))
+        value = data.get(str(Path(path).resolve()), 0)
+        return int(value) if isinstance(value, int) else 0
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def remember_position(path: Path, index: int) -> None:
+    """Remember where the person was in ``path`` (best effort: a failure is logged, not raised)."""
+    target = _positions_path()
+    try:
+        data = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
+        if not isinstance(data, dict):
+            data = {}
+        data[str(Path(path).resolve())] = index
+        os.makedirs(target.parent, exist_ok=True)
+        atomic_write_text(target, json.dumps(data, ensure_ascii=False))
+    except (OSError, ValueError) as exc:
+        log.warning("could not remember the review position: %s", exc)
