@@ -71,7 +71,7 @@ def main() -> int:
             got = nlls(out, pairs, args.threads)
             diff = [g - r for g, r in zip(got, ref, strict=True)]
             flips = sum((got[i] < got[j]) != (ref[i] < ref[j]) for i, j in order)
-            print(f"{qtype}: {out.stat().st_size / f32.stat().st_size:.3f}× F32 in size; mean NLL +{sum(diff) / len(diff):.4f}"
+            print(f"{qtype}: {out.stat().st_size / f32.stat().st_size:.3f}× F32 in size; mean NLL {sum(diff) / len(diff):+.4f}"
                   f" nats (max {max(diff):+.4f}); NLL order of text pairs flipped: {flips} of {len(order)}"
                   f" ({flips / len(order):.1%})", flush=True)
     return 0

@@ -68,7 +68,47 @@ def main() -> int:
         window.grab().save(str(out))
         print(f"{out.name}: {window.status.text()}")
         window.close()
+
+    # the Review tab on a real batch run of the first dev-set texts (English and Chinese)
+    ledger = review_ledger(args.model)
+    for language in ("en", "zh"):
+        strings.set_language(language)
+        window = MainWindow(Settings(), seed=args.seed)
+        window.resize(1280, 800)
+        window.show()
+        window.open_review(str(ledger))
+        panel = window.review_panel
+        while panel.source_filter.count() <= 1:
+            settle(100)
+        panel.select_row(0)
+        panel.mark("accepted") if panel.model.entry(0).status == "chosen" else None
+        panel.select_row(2 if language == "en" else 4)  # an English record, a Chinese one
+        settle()
+        out = HERE / f"review-{language}-1280x800.png"
+        window.grab().save(str(out))
+        print(f"{out.name}: {window.status.text()}")
+        window.close()
     return 0
+
+
+def review_ledger(model: str | None) -> Path:
+    """A batch ledger made by `opening batch` on six texts of tests/data/dev_pairs.jsonl (three en, three zh)."""
+    import json
+    import subprocess
+
+    dev = [json.loads(line) for line in (HERE.parent / "tests" / "data" / "dev_pairs.jsonl").read_text("utf-8").splitlines()]
+    texts = [d["output"] for d in dev if d.get("lang") == "en"][:3] + [d["output"] for d in dev if d.get("lang") == "zh"][:3]
+    folder = Path(os.environ["OPENING_HOME"]) / "review"
+    folder.mkdir()
+    corpus = folder / "dev.jsonl"
+    corpus.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+    out = folder / "pairs.jsonl"
+    cmd = [sys.executable, "-m", "opening", "batch", str(corpus), "--out", str(out), "-n", "3", "--max-tokens", "48",
+           "--seed", "1", "--save-anyway", "--parallel", "2"]
+    if model:
+        cmd += ["--model", model]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out
 
 
 if __name__ == "__main__":

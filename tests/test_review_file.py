@@ -112,3 +112,23 @@ def test_a_100k_record_file_opens_fast_and_reads_lazily(tmp_path: Path) -> None:
     assert len(review) == 100_000 and review.entry(99_999).instruction == "Say 99999."
     print(f"opened 100k records in {opened:.2f} s")
     assert opened < 5.0  # a generous bound (the goal is about a second): fails only on a full parse or worse
+
+
+def test_views_filter_by_status_source_ifd_and_text_and_sort(ledger: Path) -> None:
+    from opening.data.review_file import ViewSpec, select, source_file
+
+    review = ReviewFile(ledger)
+    review.set_status(0, "accepted")
+    entries = review.entries()
+    assert select(entries, ViewSpec()) == list(range(8))
+    assert select(entries, ViewSpec(status="accepted")) == [0]
+    files = {source_file(e.source) for e in entries}
+    assert {Path(f).name for f in files} == {"part1.txt", "part2.jsonl"}
+    part1 = next(f for f in files if f.endswith("part1.txt"))
+    assert select(entries, ViewSpec(source=part1)) == [e.line for e in entries if e.source.startswith(part1 + ":")]
+    assert all(entries[i].ifd >= 1 for i in select(entries, ViewSpec(unhelpful_only=True)))
+    assert select(entries, ViewSpec(search="BOAT NUMBER 3")) == [e.line for e in entries if "boat number 3" in e.output]
+    by_nll = select(entries, ViewSpec(sort_by="nll"))
+    scored = [entries[i].nll for i in by_nll if entries[i].nll is not None]
+    assert scored == sorted(scored) and len(by_nll) == 8
+    assert [entries[i].nll for i in select(entries, ViewSpec(sort_by="nll", descending=True))][: len(scored)] == sorted(scored, reverse=True)

@@ -13,7 +13,7 @@ from conftest import HAPPY, XIAOMA
 from opening.base.choice import Choice
 from opening.llama.engine import Candidate, Engine, GenerationResult
 from opening.pipeline.ranking import baseline_row, rank, scoring_prompt
-from opening.llama.scoring import ScoreRow, decode_plan, make_row, mean_nll
+from opening.llama.scoring import ScoreRow, decode_plan, make_row, mean_nll, token_nll
 
 INSTRUCTIONS = [
     "Write one word that describes joy.",
@@ -24,8 +24,8 @@ INSTRUCTIONS = [
 ]
 
 
-def _reference_nll(model_path: Path, rows) -> list[float]:
-    """The same NLL from llama-cpp-python's high-level Llama.eval, one row at a time."""
+def _reference_token_nll(model_path: Path, rows) -> list[list[float]]:
+    """The NLL of each target token from llama-cpp-python's high-level Llama.eval, one row at a time."""
     llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=512, logits_all=True, verbose=False, n_threads=2)
     out = []
     for row in rows:
@@ -33,12 +33,16 @@ def _reference_nll(model_path: Path, rows) -> list[float]:
         llm.reset()
         llm.eval(tokens)
         logits = np.array(llm.scores[: len(tokens)], dtype=np.float64)
-        total = 0.0
+        per = []
         for j in range(len(row.prompt) - 1, len(tokens) - 1):
             x = logits[j]
-            total += x.max() + math.log(np.exp(x - x.max()).sum()) - x[tokens[j + 1]]
-        out.append(total / len(row.target))
+            per.append(x.max() + math.log(np.exp(x - x.max()).sum()) - x[tokens[j + 1]])
+        out.append(per)
     return out
+
+
+def _reference_nll(model_path: Path, rows) -> list[float]:
+    return [sum(per) / len(per) for per in _reference_token_nll(model_path, rows)]
 
 
 @pytest.mark.parametrize("family", ["opening", "chat"])
@@ -53,6 +57,28 @@ def test_batched_scores_equal_one_at_a_time_and_reference(f32_engine: Engine, fa
     assert np.abs(batched - reference).max() <= 5e-3, (batched, reference)
     # the scores separate instructions: not all equal
     assert batched.max() - batched.min() > 0.1
+
+
+def test_per_token_scores_match_the_reference_and_the_heat_map_lines_up(f32_engine: Engine) -> None:
+    rows = [make_row(f32_engine, scoring_prompt(f32_engine, "opening", i, ""), XIAOMA) for i in INSTRUCTIONS[3:]]
+    rows.append(baseline_row(f32_engine, XIAOMA))
+    got = token_nll(f32_engine, rows)
+    reference = _reference_token_nll(f32_engine.model.path, rows)
+    for g, r, row in zip(got, reference, rows, strict=True):
+        assert len(g) == len(r) == len(row.target)
+        diff = np.abs(np.array(g) - np.array(r))  # one token may be off by ~1e-2 (batched F32 sums), the row not
+        assert diff.max() <= 2e-2 and diff.mean() <= 3e-3, (diff.max(), diff.mean())
+    # rank: the text's pieces rebuild the text; each token's gain is its NLL with the instruction minus without
+    cands = [Candidate(i, "opening/instruction", text, 5, "eog") for i, text in enumerate(INSTRUCTIONS[3:])]
+    ranking = rank(f32_engine, XIAOMA, GenerationResult(cands, 0, 0, 0, 0, 0.0, 0.0), choice=Choice(helps_below=100.0))
+    assert "".join(ranking.text_tokens) == XIAOMA
+    for i, cand in enumerate(ranking.candidates):
+        gain = ranking.token_gain(i)
+        assert len(gain) == len(ranking.text_tokens)
+        tail = min(len(got[i]), len(got[-1])) - 1  # aligned from the end, the end-of-text token left out
+        expected = np.array(got[i][-tail - 1 : -1]) - np.array(got[-1][-tail - 1 : -1])
+        assert np.allclose([g for g in gain[-tail:]], expected, atol=1e-3)
+        assert abs(np.mean(cand.token_nll) - cand.nll) < 1e-9
 
 
 # the seed's "happy" candidates: one task definition, five different inputs (as the fine-tuned model writes them)

@@ -42,6 +42,11 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     add_generation_options(gen)
     add_choice_options(gen)
     gen.add_argument("--format", choices=("text", "json"), default="text")
+    gen.add_argument(
+        "--token-scores",
+        action="store_true",
+        help="with --format json: the text's tokens and, per candidate, how much the instruction helped each one",
+    )
     gen.add_argument("--save", metavar="PATH", help="append the chosen pair to a dataset file (.json or .jsonl)")
     gen.add_argument(
         "--save-format",
@@ -187,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     if record is not None and dataset is not None:
         dataset.append(record)  # saved before anything is printed
         print(f"{PROG}: saved the pair to {dataset.path} ({dataset.fmt} format)", file=sys.stderr)
-    write_stdout(format_report(outcome.report, args.format))
+    write_stdout(format_report(outcome.report, args.format, token_scores=args.token_scores))
     if record is None:
         print(f"{PROG}: {nothing_chosen(outcome)}", file=sys.stderr)
         return 3
@@ -211,9 +216,10 @@ def nothing_chosen(outcome: Outcome) -> str:
     )
 
 
-def format_report(report: dict[str, Any], fmt: str) -> str:
+def format_report(report: dict[str, Any], fmt: str, *, token_scores: bool = False) -> str:
     if fmt == "json":
-        return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+        shown = report if token_scores else {k: v for k, v in report.items() if k != "token_scores"}
+        return json.dumps(shown, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     lines = []
     for i in report["rank_order"]:
         cand = report["candidates"][i]

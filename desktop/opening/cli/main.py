@@ -29,7 +29,21 @@ def _build_parser() -> argparse.ArgumentParser:
     eval_choice.add_parser(sub, ArgumentParser)
     export.add_parser(sub, ArgumentParser)
     add_gui_arguments(sub.add_parser("gui", help="open the desktop window (same as opening-desktop)"))
+    review = sub.add_parser("review", help="open the window's Review tab on a dataset")
+    review.add_argument("dataset", metavar="DATASET.jsonl")
+    add_gui_arguments(review)
     return parser
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from opening.base.errors import BadInput
+
+    if not Path(args.dataset).is_file():
+        raise BadInput(f"{args.dataset} is not a file")
+    args.review = args.dataset
+    return _cmd_gui(args)
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
@@ -49,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = {
             "generate": generate.run,
             "gui": _cmd_gui,
+            "review": _cmd_review,
             "models": cli_models.run,
             "eval-choice": eval_choice.run,
             "batch": batch.run,

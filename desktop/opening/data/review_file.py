@@ -19,6 +19,7 @@ import copy
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +69,8 @@ class ReviewFile:
         self.ends: list[int] = []
         self._entries: list[Entry] | None = None
         self.undo_stack: list[Change] = []
+        self._lock = threading.RLock()
+        """Held while offsets are read or moved: a sort on a worker thread parses while a change may write."""
         self._index()
         self._dataset: DatasetFile | None = None
 
@@ -114,7 +117,7 @@ class ReviewFile:
         return len(self.offsets)
 
     def _bytes(self, index: int) -> bytes:
-        with self.path.open("rb") as fh:
+        with self._lock, self.path.open("rb") as fh:
             fh.seek(self.offsets[index])
             return fh.read(self.ends[index] - self.offsets[index])
 
@@ -137,9 +140,10 @@ class ReviewFile:
 
     def entries(self) -> list[Entry]:
         """Every line's :class:`Entry` (parses the whole file once; later calls are free)."""
-        if self._entries is None:
-            self._entries = [_entry_of(i, self._read(i)) for i in range(len(self))]
-        return self._entries
+        with self._lock:
+            if self._entries is None:
+                self._entries = [_entry_of(i, self._read(i)) for i in range(len(self))]
+            return self._entries
 
     def changed_on_disk(self) -> bool:
         """Something other than this review changed the file since it was read."""
@@ -150,7 +154,8 @@ class ReviewFile:
         return (stat.st_size, stat.st_mtime_ns) != self.stamp
 
     def reload(self) -> None:
-        self._index()
+        with self._lock:
+            self._index()
         self.undo_stack.clear()
 
     # -- changing --------------------------------------------------------------------------------
@@ -191,7 +196,7 @@ class ReviewFile:
         if not self.undo_stack:
             return None
         change = self.undo_stack[-1]
-        self._write(change.index, change.after, change.before)
+        self._write(change.index, change.before)
         self.undo_stack.pop()
         return change.index
 
@@ -201,11 +206,16 @@ class ReviewFile:
             raise BadInput(f"line {index + 1} of {self.path.name} is broken (not valid JSON); it is left as it is")
         after = copy.deepcopy(before)
         apply(after)
-        self._write(index, before, after)
+        self._write(index, after)
         self.undo_stack.append(Change(index, before, after))
         return after
 
-    def _write(self, index: int, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def _write(self, index: int, record: dict[str, Any]) -> None:
+        """Make line ``index`` ``record`` (refused when the file changed since it was read)."""
+        with self._lock:
+            self._write_locked(index, record)
+
+    def _write_locked(self, index: int, after: dict[str, Any]) -> None:
         old = self._bytes(index)
         if self.changed_on_disk():
             raise SaveError(
@@ -246,7 +256,8 @@ def _entry_of(index: int, item: dict[str, Any] | None) -> Entry:
     row = row_of(item)
     if row is None:
         return Entry(index, "", "", "", None, None, str(item.get("status", "")), "")
-    return Entry(index, row.instruction, row.input, row.output, row.nll, row.ifd, row.status, row.source)
+    output = row.output or str(item.get("text") or "")  # a passage with no pair keeps its text
+    return Entry(index, row.instruction, row.input, output, row.nll, row.ifd, row.status, row.source)
 
 
 def _positions_path() -> Path:
@@ -274,3 +285,48 @@ def remember_position(path: Path, index: int) -> None:
         atomic_write_text(target, json.dumps(data, ensure_ascii=False))
     except (OSError, ValueError) as exc:
         log.warning("could not remember the review position: %s", exc)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """Which lines the table shows, and in what order."""
+
+    status: str | None = None
+    source: str | None = None
+    """A source *file* (the part before ``:line``)."""
+    unhelpful_only: bool = False
+    """Only pairs whose IFD is 1 or more (the instruction does not help predict the text)."""
+    search: str = ""
+    sort_by: str | None = None
+    """An :class:`Entry` field; None: file order."""
+    descending: bool = False
+
+
+def source_file(source: str) -> str:
+    return source.rsplit(":", 1)[0] if ":" in source else source
+
+
+def select(entries: list[Entry], spec: ViewSpec) -> list[int]:
+    """The line indexes to show (filters, then the sort; a missing score sorts last)."""
+    needle = spec.search.casefold().strip()
+    chosen = [
+        e.line
+        for e in entries
+        if (spec.status is None or e.status == spec.status)
+        and (spec.source is None or source_file(e.source) == spec.source)
+        and (not spec.unhelpful_only or (e.ifd is not None and e.ifd >= 1.0))
+        and (not needle or needle in e.instruction.casefold() or needle in e.input.casefold() or needle in e.output.casefold())
+    ]
+    if spec.sort_by:
+        field_name = spec.sort_by
+
+        def key(line: int) -> tuple[int, Any]:
+            value = getattr(entries[line], field_name)
+            if value is None:
+                return (1, 0)
+            return (0, value.casefold() if isinstance(value, str) else value)
+
+        present = [i for i in chosen if getattr(entries[i], field_name) is not None]
+        missing = [i for i in chosen if getattr(entries[i], field_name) is None]
+        chosen = sorted(present, key=key, reverse=spec.descending) + missing
+    return chosen

@@ -57,4 +57,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: (print(f"shown {time.time():.6f} {time.time() - launched:.6f}", flush=True), window.close()))
     else:
         QTimer.singleShot(0, lambda: window.start(args.model))
+        if args.review:
+            QTimer.singleShot(0, lambda: window.open_review(args.review))
     return app.exec()

@@ -27,6 +27,7 @@ from opening.gui.model_bar import ModelBar
 from opening.gui.model_control import ModelControl
 from opening.gui.operations import default_dataset
 from opening.gui.results_panel import ResultsPanel
+from opening.gui.review_panel import ReviewPanel
 from opening.gui.strings import tr
 from opening.pipeline.run import Outcome
 
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("tabs")
         self.tabs.addTab(splitter, "")
         self.tabs.addTab(self.batch, "")
+        self.review_panel = ReviewPanel()
+        self.tabs.addTab(self.review_panel, "")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.model_bar)
@@ -85,6 +88,12 @@ class MainWindow(QMainWindow):
         window_state.restore(self)
         self.retranslate()
         self.show_status(tr("status_ready"))
+
+    def open_review(self, path: str) -> None:
+        """``opening review FILE``: the Review tab, on that file."""
+        self.tabs.setCurrentWidget(self.review_panel)
+        self.review_panel.open_file(path)
+        self.review_panel.table.setFocus()
 
     # -- set-up ----------------------------------------------------------------------------------
 
@@ -109,6 +118,7 @@ class MainWindow(QMainWindow):
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         self.models.message.connect(self._on_model_message)
+        self.review_panel.message.connect(self._on_model_message)
         self.model_bar.openRequested.connect(lambda: operations.choose_model(self))
         self.form.submit_button.clicked.connect(self.submit)
         self.form.cancel_button.clicked.connect(lambda: operations.cancel_run(self))
@@ -231,10 +241,11 @@ class MainWindow(QMainWindow):
         self.convert_action.setText(tr("convert_menu"))
         self.language_menu.setTitle(tr("language"))
         self.language_actions[strings.language()].setChecked(True)
-        for panel in (self.model_bar, self.form, self.results, self.batch):
+        for panel in (self.model_bar, self.form, self.results, self.batch, self.review_panel):
             panel.retranslate()
         self.tabs.setTabText(0, tr("tab_generate"))
         self.tabs.setTabText(1, tr("tab_batch"))
+        self.tabs.setTabText(2, tr("tab_review"))
         self.results.set_saved(self.saved is not None)
         if self.outcome is not None and self.outcome.ranking is not None:
             self.results.show_ranking(self.outcome, self.review.selected if self.review else None)
@@ -253,6 +264,7 @@ class MainWindow(QMainWindow):
         if self.run_job is not None:
             self.run_job.cancel.set()
         self.batch.shutdown()
+        self.review_panel.shutdown()
         self.models.cancel()
         window_state.remember(self)
         self.engine.stop()

@@ -101,7 +101,14 @@ def decode_plan(rows: list[ScoreRow]) -> list[PlanToken]:
 def mean_nll(
     engine: Engine, rows: list[ScoreRow], *, cancel: CancelFn | None = None, progress: StageFn | None = None
 ) -> list[float]:
-    """Mean negative log-likelihood per target token of each row (natural log).
+    """Mean negative log-likelihood per target token of each row (natural log); see :func:`token_nll`."""
+    return [float(np.mean(t)) if t else float("nan") for t in token_nll(engine, rows, cancel=cancel, progress=progress)]
+
+
+def token_nll(
+    engine: Engine, rows: list[ScoreRow], *, cancel: CancelFn | None = None, progress: StageFn | None = None
+) -> list[list[float]]:
+    """The NLL of every target token of each row, in order (natural log).
 
     All rows go through one plan (:func:`decode_plan`): the tokens they share are decoded once. ``cancel``
     is polled between batches and inside each decode (a big batch of a 7B model takes seconds); it
@@ -117,27 +124,25 @@ def mean_nll(
     plan = decode_plan(rows)
     ctx = engine.context(len(plan) + 1, len(rows), exact=True)
     ctx.clear()
-    sums = np.zeros(len(rows))
-    counts = np.zeros(len(rows), dtype=np.int64)
+    per_row: list[list[float]] = [[] for _ in rows]
     ctx.set_abort(cancel)
     try:
-        _decode_and_score(engine, ctx, plan, sums, counts, cancel, progress)
+        _decode_and_score(engine, ctx, plan, per_row, cancel, progress)
     finally:
         ctx.set_abort(None)
-    return [float(s / c) if c else float("nan") for s, c in zip(sums, counts, strict=True)]
+    return per_row
 
 
 def _decode_and_score(
     engine: Engine,
     ctx: LlamaContext,
     plan: list[PlanToken],
-    sums: np.ndarray,
-    counts: np.ndarray,
+    per_row: list[list[float]],
     cancel: CancelFn | None = None,
     progress: StageFn | None = None,
 ) -> None:
-    """Decode ``plan`` in as few batches as the batch size and the logits budget allow; add each
-    scored position's NLL to its rows."""
+    """Decode ``plan`` in as few batches as the batch size and the logits budget allow; append each
+    scored position's NLL to its rows (a row's positions come in order: the plan keeps them consecutive)."""
     max_outputs = max(8, SCORING_LOGITS_BUDGET // engine.model.n_vocab)
     # a finished row's cells are freed after the decode that ends it: attention (without flash attention)
     # runs over every used cell of the unified cache, so keeping only the live rows' cells matters
@@ -166,7 +171,7 @@ def _decode_and_score(
         if rc != 0:
             raise ModelError(f"llama.cpp failed to decode while scoring (code {rc})")
         if n_out:
-            _add_nll(engine, ctx, n_out, out_of, wanted_rows, wanted_ids, sums, counts)
+            _add_nll(engine, ctx, n_out, out_of, wanted_rows, wanted_ids, per_row)
         while finishing and finishing[0][0] < begin:
             L.llama_memory_seq_rm(ctx.memory, finishing.pop(0)[1], -1, -1)
         if progress:
@@ -180,10 +185,9 @@ def _add_nll(
     out_of: list[int],
     wanted_rows: list[int],
     wanted_ids: list[int],
-    sums: np.ndarray,
-    counts: np.ndarray,
+    per_row: list[list[float]],
 ) -> None:
-    """Log-softmax of the last decode's ``n_out`` logit rows; each (row, target) pair's NLL added to its row."""
+    """Log-softmax of the last decode's ``n_out`` logit rows; each (row, target) pair's NLL appended to its row."""
     n_vocab = engine.model.n_vocab
     ptr = L.llama_get_logits(ctx.ptr)
     logits = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(n_out, n_vocab))
@@ -192,5 +196,5 @@ def _add_nll(
     np.exp(shifted, out=shifted)
     lse = peak.astype(np.float64) + np.log(shifted.sum(axis=1).astype(np.float64))
     nll = lse[out_of] - logits[out_of, wanted_ids]
-    np.add.at(sums, wanted_rows, nll)
-    np.add.at(counts, wanted_rows, 1)
+    for r, value in zip(wanted_rows, nll.tolist(), strict=True):
+        per_row[r].append(value)

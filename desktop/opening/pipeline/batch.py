@@ -220,6 +220,7 @@ def make_record(passage: Passage, key: str, outcome: Outcome, config: dict[str, 
         "config": config,
         "timings": report.get("timings", {}),
         "best": None if ranking is None else ranking.best,
+        "token_scores": report.get("token_scores"),
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 

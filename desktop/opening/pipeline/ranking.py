@@ -17,6 +17,7 @@ pass (:func:`~opening.llama.scoring.mean_nll`):
 
 from __future__ import annotations
 
+import codecs
 import math
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from opening.base.choice import CHOSEN, Choice
 from opening.base.progress import CancelFn, StageFn
 from opening.llama.engine import Engine, GenerationResult
-from opening.llama.scoring import Parts, ScoreRow, make_row, mean_nll
+from opening.llama.scoring import Parts, ScoreRow, make_row, token_nll
 from opening.pipeline.candidate_clean import clean_candidate
 from opening.pipeline.candidate_filter import filter_candidates
 from opening.pipeline.choice import decide, helps, policy_score
@@ -59,6 +60,8 @@ class RankedCandidate:
     """False when IFD is at or above the threshold: the instruction does not make the text more predictable."""
     judge: int | None = None
     """The model's own 1-5 rating of the pair (``--judge``); None: not asked, or no score in the reply."""
+    token_nll: list[float] | None = None
+    """NLL of each scored token of the text (and the end of text) given the instruction."""
 
     @property
     def family(self) -> str:
@@ -83,6 +86,25 @@ class Ranking:
     status: str = CHOSEN
     """``chosen``, ``rejected`` (every candidate) or ``no_helpful_instruction`` (see opening.base.choice)."""
     judge_ms: float = 0.0
+    baseline_token_nll: list[float] | None = None
+    """NLL of each token of the text (and the end of text) with no instruction."""
+    text_tokens: list[str] | None = None
+    """The scored text's tokens as text pieces (the end of text not included)."""
+
+    def token_gain(self, index: int) -> list[float | None] | None:
+        """Per token of the text: NLL(token | instruction) − NLL(token | no instruction); negative: the
+        instruction helped predict it. The candidate's row and the baseline may split the first tokens
+        differently (tokenized after a prompt vs alone): aligned from the end, a token without a
+        counterpart is None."""
+        cand = self.candidates[index].token_nll
+        base = self.baseline_token_nll
+        if cand is None or base is None or self.text_tokens is None:
+            return None
+        n = min(len(cand), len(base))
+        gains: list[float | None] = [c - b for c, b in zip(cand[len(cand) - n :], base[len(base) - n :], strict=True)]
+        gains = gains[:-1]  # the end of text is not a piece of the text
+        width = len(self.text_tokens)
+        return ([None] * (width - len(gains)) + gains)[-width:] if width else []
 
     def order(self) -> list[int]:
         """Candidate indexes best first: scored by the policy, then duplicates, then rejected."""
@@ -188,17 +210,29 @@ def rank(
         rows.append(baseline_row(engine, scored))
     for cand in to_score:
         rows.extend(instruction_rows(engine, cand, scored))
-    nlls = mean_nll(engine, rows, cancel=cancel, progress=progress)
+    per_token = token_nll(engine, rows, cancel=cancel, progress=progress)
+    nlls = [sum(t) / len(t) if t else math.nan for t in per_token]
     n = len(to_score)
     baseline = nlls[n] if to_score else None
     for k, cand in enumerate(to_score):
         cand.nll = nlls[k]
+        cand.token_nll = per_token[k]
         cand.ifd = _ratio(nlls[k], nlls[n])
         cand.rifd = _ratio(nlls[n + 1 + 2 * k], nlls[n + 2 + 2 * k])
         cand.helps = helps(cand, choice)
     decision = decide([c for c in to_score if c.rejected is None], choice)
     ms = (time.perf_counter() - t0) * 1000.0
-    return Ranking(ranked, decision.chosen, baseline, ms, choice, decision.best, decision.status)
+    ranking = Ranking(ranked, decision.chosen, baseline, ms, choice, decision.best, decision.status)
+    if to_score:
+        ranking.baseline_token_nll = per_token[n]
+        ranking.text_tokens = text_pieces(engine, [t for t in rows[n].target if t != engine.model.eos])
+    return ranking
+
+
+def text_pieces(engine: Engine, tokens: list[int]) -> list[str]:
+    """Each token as text; a character split over tokens belongs to the token that completes it."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    return [decoder.decode(engine.model.piece(t)) for t in tokens]
 
 
 def _ratio(nll: float, reference: float) -> float | None:

@@ -116,6 +116,16 @@ def chosen_record(
     return candidate_record(request, engine, result, ranking, ranking.chosen, model_sha256=model_sha256, source=source)
 
 
+def token_scores(ranking: Ranking) -> dict[str, Any]:
+    """The per-token view of the scores, compact: the text's tokens, and per candidate the gain of each
+    token in hundredths of a nat (NLL with the instruction − without; negative: it helped)."""
+    gains = []
+    for i in range(len(ranking.candidates)):
+        gain = ranking.token_gain(i)
+        gains.append(None if gain is None else [None if g is None else round(g * 100) for g in gain])
+    return {"text_tokens": ranking.text_tokens, "token_gain": gains}
+
+
 def build_report(
     request: Request,
     engine: Engine,
@@ -165,4 +175,5 @@ def build_report(
             "steps": result.steps,
         },
         "cancelled": result.cancelled,
+        "token_scores": token_scores(ranking),
     }
