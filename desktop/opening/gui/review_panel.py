@@ -138,6 +138,8 @@ class ReviewPanel(QWidget):
         actions = QHBoxLayout()
         for b in (self.accept_button, self.reject_button, self.edit_button, self.undo_button):
             actions.addWidget(b)
+        for box in (self.detail, self.candidates, self.heat, self.instruction):
+            box.setMinimumHeight(32)  # the tab must not make the window taller than the other tabs do
         self.instruction_label, self.input_label, self.candidates_label = QLabel(), QLabel(), QLabel()
         side = QWidget()
         side_layout = QVBoxLayout(side)
