@@ -30,19 +30,17 @@ from pathlib import Path
 from bench_models import model_path
 
 from opening.base.sampling import SamplingParams
-from opening.llama.engine import Engine, EngineSettings, GenerationResult, Job
+from opening.llama.engine import Engine, EngineSettings, GenerationResult
 from opening.pipeline.batch import (
     BatchSpec,
     Prepared,
-    early_stop_rule,
     open_ledger,
-    passage_seed,
+    passage_job,
     plan_run,
     prepare,
     run_batch,
 )
 from opening.pipeline.batch_plan import choose_parallel
-from opening.pipeline.request import Request, request_job
 from opening.pipeline.templates import resolve_family
 
 DEV = Path(__file__).resolve().parents[1] / "tests" / "data" / "dev_pairs.jsonl"
@@ -72,16 +70,8 @@ def run_generate(engine: Engine, spec: BatchSpec, prepared: Prepared, k: int, ea
     params = spec.params
     plan = plan_run(engine, replace(spec, parallel=k), prepared)
 
-    def jobs() -> list[Job]:
-        out = []
-        for passage, _key in prepared.passages:
-            seeded = replace(params, seed=passage_seed(params.seed or 0, passage.sha256))
-            seal = early_stop_rule(passage.text) if early else None
-            out.append(request_job(engine, Request(passage.text, seeded, spec.family), seal=seal))
-        return out
-
     results: list[GenerationResult] = []
-    made = jobs()
+    made = [passage_job(engine, replace(spec, early_stop=early), p, key) for p, key in prepared.passages]
     t0 = time.perf_counter()
     scheduler = engine.generate_many(made, lambda _j, r: results.append(r), slots=k, per_slot=params.n,
                                      cells=k * plan.cells + 1)

@@ -57,7 +57,7 @@ class Entry:
 class Change:
     index: int
     before: dict[str, Any]
-    after: dict[str, Any]
+    """The record as it was: what undo writes back."""
 
 
 class ReviewFile:
@@ -207,7 +207,7 @@ class ReviewFile:
         after = copy.deepcopy(before)
         apply(after)
         self._write(index, after)
-        self.undo_stack.append(Change(index, before, after))
+        self.undo_stack.append(Change(index, before))
         return after
 
     def _write(self, index: int, record: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from opening.base.progress import CancelFn, StageFn
 from opening.base.sampling import SamplingParams
 from opening.llama.backend import clamp_threads, default_threads
 from opening.llama.context import LlamaContext
-from opening.llama.continuous import Candidate, DoneFn, GenerationResult, Job, PieceFn, Prompt, Scheduler
+from opening.llama.continuous import Candidate, DoneFn, GenerationResult, Job, PieceFn, Prompt, Scheduler, SealFn
 from opening.llama.model import LlamaModel
 
 log = logging.getLogger(__name__)
@@ -124,14 +124,22 @@ class Engine:
     def new_seed(self, params: SamplingParams) -> int:
         return params.seed if params.seed is not None else secrets.randbelow(2**32 - 1)
 
-    def job(self, prompts: list[Prompt], params: SamplingParams, **kwargs: object) -> Job:
+    def job(
+        self,
+        prompts: list[Prompt],
+        params: SamplingParams,
+        *,
+        tag: object = None,
+        seal: SealFn | None = None,
+        on_piece: PieceFn | None = None,
+    ) -> Job:
         """A checked job: parameters valid, prompts cut to N, prompt + max tokens within the context."""
         params.validate()
         if not prompts:
             raise BadInput("no prompt to generate from")
         used = prompts[: min(params.n, len(prompts))]
         self.check_fits(used, params)
-        return Job(used, params, self.new_seed(params), **kwargs)  # type: ignore[arg-type]
+        return Job(used, params, self.new_seed(params), tag, seal, on_piece)
 
     def generate(
         self,

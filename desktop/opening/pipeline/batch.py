@@ -316,14 +316,11 @@ def run_batch(
     stats = BatchStats(len(prepared.passages), parallel=choice.k)
     if not prepared.passages:
         return stats
-    params, base_seed = spec.params, spec.params.seed or 0
+    params = spec.params
 
     def jobs() -> Iterator[Job]:
         for passage, key in prepared.passages:
-            seeded = SamplingParams(**{**asdict(params), "seed": passage_seed(base_seed, passage.sha256)})
-            request = Request(passage.text, seeded, spec.family, spec.choice)
-            seal = early_stop_rule(passage.text) if spec.early_stop else None
-            yield request_job(engine, request, tag=(passage, key, request), seal=seal)
+            yield passage_job(engine, spec, passage, key)
 
     def done(job: Job, result: GenerationResult) -> None:
         passage, key, request = job.tag
@@ -345,6 +342,15 @@ def run_batch(
     if stats.done < stats.total:
         stats.stopped = True
     return stats
+
+
+def passage_job(engine: Engine, spec: BatchSpec, passage: Passage, key: str) -> Job:
+    """The engine job of one passage: its own seed, the run's settings, the early-stop rule; tagged with
+    (passage, key, request) for the record."""
+    seeded = SamplingParams(**{**asdict(spec.params), "seed": passage_seed(spec.params.seed or 0, passage.sha256)})
+    request = Request(passage.text, seeded, spec.family, spec.choice)
+    seal = early_stop_rule(passage.text) if spec.early_stop else None
+    return request_job(engine, request, tag=(passage, key, request), seal=seal)
 
 
 def early_stop_rule(output: str) -> SealFn:

@@ -18,6 +18,7 @@ from opening.base.sampling import SamplingParams
 from opening.pipeline.templates import build_prompts
 
 if TYPE_CHECKING:
+    from opening.llama.continuous import SealFn
     from opening.llama.engine import Engine, GenerationResult, Job, PieceFn
 
 MAX_TEXT_CHARS = 200_000
@@ -71,10 +72,10 @@ def read_text_file(path: str) -> str:
         raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
-def request_job(engine: Engine, request: Request, **kwargs: object) -> Job:
-    """The request as an engine job (text checked, prompts built, sizes checked); ``kwargs`` go to the job."""
+def request_job(engine: Engine, request: Request, *, tag: object = None, seal: SealFn | None = None) -> Job:
+    """The request as an engine job (text checked, prompts built, sizes checked)."""
     text = check_text(request.text)
-    return engine.job(build_prompts(engine.model, text, request.family), request.params, **kwargs)
+    return engine.job(build_prompts(engine.model, text, request.family), request.params, tag=tag, seal=seal)
 
 
 def generate_candidates(
