@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from opening.data.export import export
+from opening.base.errors import Cancelled
+from opening.data.export import default_target, export
 from opening.pipeline.templates import generator_prompt
 from test_batch import records
 
@@ -151,3 +152,25 @@ def test_a_big_export_streams_at_flat_memory(tmp_path: Path) -> None:
     print(f"file {size / 1e6:.0f} MB, peak RSS growth {growth / 1e6:.1f} MB")
     assert rows == 100_000
     assert growth < 0.1 * size
+
+
+def test_a_cancelled_export_leaves_the_old_file_and_no_temporary_one(tmp_path: Path) -> None:
+    big = tmp_path / "many.jsonl"
+    with big.open("w", encoding="utf-8") as fh:
+        for i in range(5000):
+            fh.write(json.dumps({"instruction": f"Say {i}.", "output": f"{i}", "status": "accepted"}) + "\n")
+    out = tmp_path / "out.json"
+    out.write_text("[]\n", encoding="utf-8")
+    seen: list[int] = []
+
+    def watch(n: int) -> None:
+        seen.append(n)
+        if n >= 3000:
+            raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        export(big, "alpaca", out, watch=watch)
+    assert seen == [1000, 2000, 3000]  # told as it went, every WATCH_EVERY records
+    assert out.read_text(encoding="utf-8") == "[]\n" and sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl", "out.json"]
+    assert [default_target(big, f).name for f in ("alpaca", "csv", "jsonl", "llamafactory")] == [
+        "many-alpaca.json", "many.csv", "many-pairs.jsonl", "many-llamafactory"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -26,6 +27,21 @@ def open_review(qtbot, path: Path):
     panel = window.review_panel
     qtbot.waitUntil(lambda: panel.source_filter.count() > 1 or len(panel.file or []) == 0, timeout=WAIT_MS)
     return window, panel
+
+
+def export_with_dialog(qtbot, panel, fmt: str, target: Path, *, ticked: set[str] | None = None, heartbeat=None) -> str:
+    """Export through the Export dialog as a person would; returns what its status line says at the end."""
+    dialog = panel.open_export()
+    formats = dialog.findChild(QComboBox, "exportFormat")
+    formats.setCurrentIndex(formats.findData(fmt))
+    if ticked is not None:  # the dialog starts with what the status filter shows
+        assert {s for s, box in dialog.checks.items() if box.isChecked()} == ticked
+    dialog.findChild(QLineEdit, "exportTarget").setText(str(target))
+    with qtbot.waitSignal(dialog.finished_job, timeout=120_000):
+        qtbot.mouseClick(dialog.findChild(QPushButton, "exportRun"), qtbot_left())
+    said = dialog.findChild(QLabel, "exportStatus").text()
+    dialog.close()
+    return said
 
 
 def test_review_by_keyboard_undo_filter_and_export_everything(qtbot, batch_ledger: Path, tmp_path: Path) -> None:
@@ -88,11 +104,12 @@ def test_review_by_keyboard_undo_filter_and_export_everything(qtbot, batch_ledge
     qtbot.waitUntil(lambda: not panel.busy and panel.model.rowCount() == 1, timeout=WAIT_MS)
     assert panel.model.entry(0).line == first
 
-    # export the accepted rows to every format, each read back with its own reader
+    # export the accepted rows to every format (the Export dialog, on its worker thread), each read back
+    # with its own reader
     for fmt, name in (("demo", "d.json"), ("alpaca", "a.json"), ("sharegpt", "s.json"), ("jsonl", "j.jsonl"),
                       ("csv", "c.csv"), ("llamafactory", "lf"), ("dpo", "p.jsonl")):
-        rows = panel.export_to(fmt, tmp_path / name)
-        assert rows is not None, window.status.text()
+        said = export_with_dialog(qtbot, panel, fmt, tmp_path / name, ticked={"accepted"})
+        assert said.startswith("Exported "), said
         if fmt in ("demo", "alpaca", "sharegpt"):
             assert len(json.loads((tmp_path / name).read_text(encoding="utf-8"))) == 1
         elif fmt == "csv":
@@ -149,6 +166,46 @@ def test_100k_records_open_and_sort_without_blocking_the_window(qtbot, tmp_path:
     search = window.findChild(QLineEdit, "reviewSearch")
     search.setText("Say 77777.")
     qtbot.waitUntil(lambda: not panel.busy and panel.model.rowCount() == 1, timeout=60_000)
+    # a change to a record near the top is written in place: the keypress does not move 30 MB
+    search.setText("")
+    qtbot.waitUntil(lambda: not panel.busy and panel.model.rowCount() == 100_000, timeout=60_000)
+    panel.select_row(0)
+    size = big.stat().st_size
+    panel.table.setFocus()
+    t0 = time.perf_counter()
+    qtbot.keyClick(panel.table, Qt.Key.Key_A)  # handled on the GUI thread, start to end
+    took_ms = 1000 * (time.perf_counter() - t0)
+    assert "accepted" in window.status.text() and big.stat().st_size == size
+    print(f"accepting the first of 100k records took {took_ms:.1f} ms on the GUI thread")
+    assert took_ms < 1000
+    # the whole file exported from the window: on the dialog's thread, the window keeps ticking
+    with Heartbeat() as beat:
+        said = export_with_dialog(qtbot, panel, "alpaca", tmp_path / "all.json")
+    print(f"longest GUI heartbeat gap while exporting 100k records: {beat.longest_ms} ms")
+    assert beat.longest_ms < 1000
+    assert said.startswith("Exported 100000 pairs as alpaca"), said
+    assert len(json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))) == 100_000
+
+
+def test_the_export_dialog_suggests_a_target_and_says_what_it_would_replace(qtbot, batch_ledger: Path, tmp_path: Path) -> None:
+    ledger = Path(shutil.copy(batch_ledger, tmp_path / "run.jsonl"))
+    window, panel = open_review(qtbot, ledger)
+    dialog = panel.open_export()
+    target = dialog.findChild(QLineEdit, "exportTarget")
+    assert target.text() == str(tmp_path / "run-alpaca.json")  # beside the dataset, named for the format
+    formats = dialog.findChild(QComboBox, "exportFormat")
+    formats.setCurrentIndex(formats.findData("csv"))
+    assert target.text() == str(tmp_path / "run.csv")  # the suggestion follows the format
+    (tmp_path / "old.csv").write_text("keep me\n", encoding="utf-8")
+    target.setText(str(tmp_path / "old.csv"))
+    run = dialog.findChild(QPushButton, "exportRun")
+    assert run.text() == "Replace" and "will be replaced" in dialog.findChild(QLabel, "exportStatus").text()
+    for box in dialog.checks.values():
+        box.setChecked(False)
+    qtbot.mouseClick(run, qtbot_left())
+    assert "Tick at least one" in dialog.findChild(QLabel, "exportStatus").text()
+    assert (tmp_path / "old.csv").read_text(encoding="utf-8") == "keep me\n"
+    dialog.close()
 
 
 def test_heat_map_colours_every_token_by_its_gain_with_a_legend() -> None:

@@ -76,3 +76,31 @@ def test_sigkill_during_appends_loses_nothing(tmp_path: Path, fmt: str) -> None:
             break
     assert kills >= KILLS
     assert _indexes(path, fmt) == list(range(TOTAL))
+
+
+def test_sigkill_during_review_leaves_every_record_whole(tmp_path: Path) -> None:
+    """Review changes (in place, or moving the rest of the file) killed at random moments: after each
+    kill the dataset parses, holds every record once, in order, with its text untouched."""
+    path = tmp_path / "run.jsonl"
+    texts = [f"passage {i} " + "小马过河" * (50 + i) for i in range(40)]
+    with path.open("w", encoding="utf-8") as fh:
+        for i, text in enumerate(texts):
+            record = {"key": f"k{i}", "status": "chosen", "pair": {"instruction": f"Say {i}.", "input": "", "output": text}}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    progress = tmp_path / "returned.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    rng = random.Random(7)
+    for _ in range(KILLS // 2):
+        child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("kill_reviewer.py")), str(path), str(progress)], env=env)
+        before = _returned_count(progress)
+        deadline = time.monotonic() + 60
+        while _returned_count(progress) < before + 3 and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, 0.01))
+        assert child.poll() is None, "the reviewer stopped by itself"
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+        records = DatasetFile.open(path, "jsonl").items()  # opening puts back an interrupted change first
+        assert [r["key"] for r in records] == [f"k{i}" for i in range(40)]
+        assert [r["pair"]["output"] for r in records] == texts
+    assert _returned_count(progress) > KILLS

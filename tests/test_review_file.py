@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from opening.base.errors import BadInput
-from opening.data.dataset_file import SaveError
+from opening.data.dataset_file import DatasetFile, SaveError
+from opening.data.records import PairRecord
 from opening.data.review_file import ReviewFile, last_position, remember_position
 
 
@@ -132,3 +133,62 @@ def test_views_filter_by_status_source_ifd_and_text_and_sort(ledger: Path) -> No
     scored = [entries[i].nll for i in by_nll if entries[i].nll is not None]
     assert scored == sorted(scored) and len(by_nll) == 8
     assert [entries[i].nll for i in select(entries, ViewSpec(sort_by="nll", descending=True))][: len(scored)] == sorted(scored, reverse=True)
+
+
+def test_a_json_array_saved_by_generate_is_reviewed_and_stays_valid_json(tmp_path: Path) -> None:
+    saved = tmp_path / "pairs.json"
+    dataset = DatasetFile.open(saved)
+    for i, text in enumerate(("床前明月光，疑是地上霜。", "The boat crossed the river at dawn.", "A short label.")):
+        dataset.append(PairRecord(instruction=f"Instruction {i}", output=text))
+    original = saved.read_bytes()
+    review = ReviewFile(saved)
+    assert len(review) == 3 and review.entry(0).output == "床前明月光，疑是地上霜。" and review.entry(0).instruction == "Instruction 0"
+    review.set_status(0, "accepted")
+    assert json.loads(saved.read_text(encoding="utf-8"))[0]["status"] == "accepted"
+    review.edit(1, "Describe, in one sentence, a river crossing at first light; keep it plain.", "")
+    review.set_status(2, "rejected_by_user")
+    items = json.loads(saved.read_text(encoding="utf-8"))  # still one valid array, in order
+    assert [i.get("status") for i in items] == ["accepted", "edited", "rejected_by_user"]
+    assert items[1]["instruction"].startswith("Describe, in one sentence") and items[1]["output"] == "The boat crossed the river at dawn."
+    assert review.entry(2).output == "A short label."  # read back from the moved offsets
+    assert [review.undo(), review.undo(), review.undo(), review.undo()] == [2, 1, 0, None]
+    assert saved.read_bytes() == original
+    assert ReviewFile(saved).entries()[1].instruction == "Instruction 1"
+
+
+def test_a_change_is_written_in_place_and_a_grown_record_keeps_room(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(2000):
+            record = {"key": str(i), "status": "chosen", "pair": {"instruction": f"Say {i}.", "input": "", "output": "x" * 200},
+                      "candidates": [{"instruction": f"Say {i}.", "nll": 1.5, "ifd": 0.9}], "scores": {"nll": 1.5, "ifd": 0.9}}
+            fh.write(json.dumps(record) + "\n")
+    before = path.read_bytes()
+    first_end = before.index(b"\n")
+    review = ReviewFile(path)
+    review.set_status(0, "rejected_by_user")
+    after = path.read_bytes()
+    # same size, and not one byte after the first record moved: the write was in place
+    assert len(after) == len(before) and after[first_end:] == before[first_end:]
+    assert json.loads(after[:first_end])["status"] == "rejected_by_user"
+    grown = "Write a long, careful instruction that asks for exactly two hundred x characters and nothing else."
+    review.edit(0, grown, "")
+    size = path.stat().st_size
+    assert size > len(before) and lines(path)[0]["pair"]["instruction"] == grown
+    review.set_status(0, "accepted")  # fits in the room the edit left: nothing moves again
+    assert path.stat().st_size == size and lines(path)[0]["status"] == "accepted"
+    assert [e.line for e in review.entries() if e.status == "chosen"] == list(range(1, 2000))
+    while review.undo() is not None:
+        pass
+    assert path.read_bytes() == before
+
+
+def test_crlf_lines_keep_their_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "windows.jsonl"
+    rows = [json.dumps({"instruction": f"Say {i}.", "output": f"{i}", "status": "new"}) for i in range(3)]
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode())
+    review = ReviewFile(path)
+    review.set_status(1, "accepted")
+    raw = path.read_bytes()
+    assert raw.count(b"\r\n") == 3 and raw.count(b"\n") == 3
+    assert [json.loads(x)["status"] for x in raw.split(b"\r\n") if x] == ["new", "accepted", "new"]

@@ -30,7 +30,7 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_parser(sub, ArgumentParser)
     add_gui_arguments(sub.add_parser("gui", help="open the desktop window (same as opening-desktop)"))
     review = sub.add_parser("review", help="open the window's Review tab on a dataset")
-    review.add_argument("dataset", metavar="DATASET.jsonl")
+    review.add_argument("dataset", metavar="DATASET")
     add_gui_arguments(review)
     return parser
 

@@ -62,10 +62,12 @@ def format_for(path: Path, requested: str | None = None) -> str:
     return "jsonl" if path.suffix.lower() == ".jsonl" else "demo"
 
 
-def dumps_strict(item: Any) -> bytes:
-    """One JSON value as UTF-8 (Chinese kept as characters); NaN, Infinity and lone surrogates refused."""
+def dumps_strict(item: Any, *, compact: bool = False) -> bytes:
+    """One JSON value as UTF-8 (Chinese kept as characters); NaN, Infinity and lone surrogates refused.
+    ``compact``: no spaces after ``,`` and ``:`` (how a reviewed record fits in its old bytes)."""
     try:
-        return json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        separators = (",", ":") if compact else None
+        return json.dumps(item, ensure_ascii=False, allow_nan=False, separators=separators).encode("utf-8")
     except (ValueError, UnicodeEncodeError) as exc:
         raise SaveError(f"the pair cannot be written as strict JSON ({exc}); nothing was saved") from None
 
@@ -208,8 +210,9 @@ class DatasetFile:
             raise SaveError(f"cannot restore {self.path} after an interrupted save: {describe_os_error(exc)}") from None
         log.warning("restored the end of %s after an interrupted save", self.path)
 
-    def _splice(self, offset: int, new: bytes) -> None:
-        """Replace the bytes from ``offset`` to the end with ``new``, journalled (the caller holds the lock)."""
+    def _splice(self, offset: int, new: bytes, *, in_place: bool = False) -> None:
+        """Replace the bytes from ``offset`` to the end with ``new``, journalled (the caller holds the lock).
+        ``in_place``: replace only ``len(new)`` bytes there (the file keeps its size; nothing after moves)."""
         journal = _sidecar(self.path, "journal")
         created = not self.path.exists()
         try:
@@ -219,7 +222,7 @@ class DatasetFile:
         with fh:
             size = os.fstat(fh.fileno()).st_size
             fh.seek(offset)
-            old = fh.read()
+            old = fh.read(len(new)) if in_place else fh.read()
             try:
                 entry = {"size": size, "offset": offset, "tail": base64.b64encode(old).decode("ascii"), "created": created}
                 atomic_write_bytes(journal, json.dumps(entry).encode("ascii"))
@@ -233,19 +236,21 @@ class DatasetFile:
                 done = 0
                 while done < len(new):  # one pwrite unless the kernel writes less (a full disk)
                     done += os.pwrite(fd, new[done:], offset + done)
-                os.ftruncate(fd, offset + len(new))
+                if not in_place:
+                    os.ftruncate(fd, offset + len(new))
                 os.fsync(fd)
             except OSError as exc:
                 reason = describe_os_error(exc)
-                self._undo_in_place(fh, offset, old, size)
+                self._undo_in_place(fh, offset, old, size, in_place=in_place)
                 raise SaveError(f"could not save to {self.path}: {reason}; the file was not changed") from None
         if created:
             fsync_dir(self.path.parent)
         journal.unlink()
 
-    def _undo_in_place(self, fh: Any, offset: int, old: bytes, size: int) -> None:
+    def _undo_in_place(self, fh: Any, offset: int, old: bytes, size: int, *, in_place: bool = False) -> None:
         try:  # shrinking first frees the space the old end needs
-            fh.truncate(offset)
+            if not in_place:
+                fh.truncate(offset)
             fh.seek(offset)
             fh.write(old)
             fh.truncate(size)
@@ -417,6 +422,23 @@ class DatasetFile:
             moved = Placed(now.offset, now.lead, item)
             self._splice(now.offset, moved.written + after)
         return moved
+
+    def rewrite(self, offset: int, old: bytes, new: bytes, *, pad: bool = True, slack: int = 0) -> int:
+        """Make the item whose bytes ``old`` start at ``offset`` hold ``new`` (only if the file still holds
+        ``old`` there: a file changed by something else is not touched). When ``new`` fits in ``old``'s
+        bytes (``pad``: a shorter one is followed by spaces, which JSON ignores) it is written in place:
+        the rest of the file is neither read nor moved, whatever its size. Otherwise the rest moves, and
+        ``slack`` spaces follow ``new`` so that the next small change fits. Returns the item's new length."""
+        with self._locked():
+            if self._read_at(offset, len(old)) != old:
+                raise SaveError(f"{self.path} was changed by something else at this record; reload it (nothing was written)")
+            if len(new) == len(old) or (pad and len(new) < len(old)):
+                self._splice(offset, new.ljust(len(old)), in_place=True)
+                return len(old)
+            grown = new + b" " * slack
+            after = self._read_at(offset + len(old), self._size() - offset - len(old))
+            self._splice(offset, grown + after)
+            return len(grown)
 
     def remove(self, placed: Placed) -> None:
         """Delete the pair of ``placed`` (checked as in :meth:`replace`)."""

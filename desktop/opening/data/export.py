@@ -161,9 +161,12 @@ def read_items(path: Path, report: ExportReport) -> Iterator[Any]:
                 report.broken_lines.append(number)
 
 
-def rows(path: Path, statuses: tuple[str, ...] | None, report: ExportReport) -> Iterator[Row]:
-    """The pairs of ``path`` whose status is in ``statuses`` (None: all but those the person rejected)."""
-    for item in read_items(path, report):
+def rows(path: Path, statuses: tuple[str, ...] | None, report: ExportReport, watch: Watch | None = None) -> Iterator[Row]:
+    """The pairs of ``path`` whose status is in ``statuses`` (None: all but those the person rejected).
+    ``watch`` sees the count of records read every :data:`WATCH_EVERY` (and may raise to stop)."""
+    for n, item in enumerate(read_items(path, report), start=1):
+        if watch is not None and n % WATCH_EVERY == 0:
+            watch(n)
         row = row_of(item)
         if row is None:
             continue
@@ -175,6 +178,14 @@ def rows(path: Path, statuses: tuple[str, ...] | None, report: ExportReport) -> 
 
 
 PromptFn = Callable[[str], str]
+Watch = Callable[[int], None]
+WATCH_EVERY = 1000
+
+
+def default_target(dataset: Path, fmt: str) -> Path:
+    """Where an export of ``dataset`` goes unless the person says otherwise: beside it, named for the format."""
+    name = {"csv": ".csv", "jsonl": "-pairs.jsonl", "dpo": "-dpo.jsonl", "llamafactory": "-llamafactory"}.get(fmt, f"-{fmt}.json")
+    return dataset.with_name(dataset.stem + name)
 
 
 class _Atomic:
@@ -295,11 +306,14 @@ def export(
     statuses: tuple[str, ...] | None = None,
     prompt_for: PromptFn | None = None,
     name: str | None = None,
+    watch: Watch | None = None,
 ) -> ExportReport:
     """Write the pairs of ``dataset`` (filtered by status) to ``out`` in ``fmt``; returns the counts.
 
     ``prompt_for`` (``dpo`` only) puts a text in the generator's reverse prompt; ``name`` (``llamafactory``
-    only) names the dataset entry (default: the dataset file's stem).
+    only) names the dataset entry (default: the dataset file's stem); ``watch`` is called with the
+    count of records read as the export goes (an exception it raises, e.g. Cancelled, stops the export
+    and leaves ``out`` as it was).
     """
     if fmt not in EXPORT_FORMATS:
         raise BadInput(f"unknown export format '{fmt}' (choose one of {', '.join(EXPORT_FORMATS)})")
@@ -314,7 +328,7 @@ def export(
     if fmt != "llamafactory" and not out.parent.is_dir():
         raise BadInput(f"the folder {out.parent} does not exist")
     report = ExportReport()
-    source = rows(dataset, statuses, report)
+    source = rows(dataset, statuses, report, watch)
     try:
         if fmt in ("demo", "alpaca", "sharegpt"):
             report.rows = _write_array(out, (row.record().to_format(fmt) for row in source))

@@ -1,14 +1,21 @@
-"""Review a JSONL dataset record by record: accept, reject, edit, pick another candidate, undo.
+"""Review a dataset record by record: accept, reject, edit, pick another candidate, undo.
 
-* Opening indexes where each line starts (one pass over the bytes, no parsing): a 100k-record file opens
-  in a fraction of a second; records are parsed when they are shown (:meth:`ReviewFile.record`, cached).
+* A JSONL dataset (what ``opening batch`` writes) is opened by indexing where each line starts (one pass
+  over the bytes, no parsing): a 100k-record file opens in a fraction of a second; records are parsed
+  when they are shown (:meth:`ReviewFile.record`, cached). A JSON array (what ``opening generate --save``
+  and the window's Save write) is parsed once at opening to find where each item is; then it is
+  reviewed the same way.
 * :meth:`ReviewFile.entries` parses everything once (for sorting and filtering: run it off the GUI
   thread) and keeps a light :class:`Entry` per line.
-* Every change rewrites that one record through :class:`~opening.data.dataset_file.DatasetFile` (locked,
-  journalled, and only if the file still holds the line as it was read: a file changed by something else
-  is never overwritten silently). The status and the edits live in the record itself (``status``:
-  ``accepted`` / ``rejected_by_user`` / ``edited``; an edit keeps ``chosen`` and the candidates, so the
-  model's pick is still there); :meth:`ReviewFile.undo` puts the previous record back.
+* Every change rewrites that one record through :meth:`DatasetFile.rewrite
+  <opening.data.dataset_file.DatasetFile.rewrite>` (locked, journalled, and only if the file still holds
+  the record as it was read: a file changed by something else is never overwritten silently). The record
+  is written compactly, so a status change or a small edit fits in its old bytes and is written in place
+  (the rest of the file is not moved: a change costs the same at record 1 of 100,000 as at the last);
+  a bigger one moves the rest of the file once and leaves room for the next.
+* The status and the edits live in the record itself (``status``: ``accepted`` / ``rejected_by_user`` /
+  ``edited``; an edit keeps ``chosen`` and the candidates, so the model's pick is still there);
+  :meth:`ReviewFile.undo` puts the previous record's exact bytes back.
 * A line that is not valid JSON is shown as broken and never rewritten.
 * :func:`last_position` / :func:`remember_position` — where the person was in each file.
 """
@@ -23,12 +30,12 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from opening.base.atomic import atomic_write_text
 from opening.base.errors import BadInput, describe_os_error
 from opening.base.paths import user_dir
-from opening.data.dataset_file import DatasetFile, Placed, SaveError
+from opening.data.dataset_file import DatasetFile, SaveError, dumps_strict
 from opening.data.export import row_of
 
 log = logging.getLogger(__name__)
@@ -56,15 +63,21 @@ class Entry:
 @dataclass(frozen=True)
 class Change:
     index: int
-    before: dict[str, Any]
-    """The record as it was: what undo writes back."""
+    before: bytes
+    """The record's bytes as they were: what undo writes back."""
+
+
+SLACK = 32
+"""Spaces left after a record that had to grow, so that the next status change or small edit fits."""
 
 
 class ReviewFile:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
-        if self.path.suffix.lower() != ".jsonl":
-            raise BadInput(f"{self.path.name}: the review reads JSONL datasets (export a JSON array with `opening export`)")
+        suffix = self.path.suffix.lower()
+        if suffix not in (".jsonl", ".json"):
+            raise BadInput(f"{self.path.name}: the review reads datasets in JSON Lines (.jsonl) or JSON arrays (.json)")
+        self.lines = suffix == ".jsonl"
         self.offsets: list[int] = []
         self.ends: list[int] = []
         self._entries: list[Entry] | None = None
@@ -77,38 +90,14 @@ class ReviewFile:
     # -- reading ---------------------------------------------------------------------------------
 
     def _index(self) -> None:
-        """Where every non-empty line starts and ends (one pass over the bytes)."""
+        """Where every record starts and ends (its bytes, without the newline or the array's comma)."""
         try:
             stat = self.path.stat()
             fh = self.path.open("rb")
         except OSError as exc:
             raise BadInput(f"cannot open {self.path}: {describe_os_error(exc)}") from None
-        offsets: list[int] = []
-        ends: list[int] = []
         with fh:
-            pos = 0
-            start = 0
-            carry_blank = True
-            while chunk := fh.read(1 << 20):
-                i = 0
-                while True:
-                    j = chunk.find(b"\n", i)
-                    piece = chunk[i:] if j < 0 else chunk[i:j]
-                    if piece.strip():
-                        carry_blank = False
-                    if j < 0:
-                        break
-                    if not carry_blank:
-                        offsets.append(start)
-                        ends.append(pos + j + 1)
-                    start = pos + j + 1
-                    carry_blank = True
-                    i = j + 1
-                pos += len(chunk)
-            if not carry_blank:
-                offsets.append(start)
-                ends.append(pos)
-        self.offsets, self.ends = offsets, ends
+            self.offsets, self.ends = _line_spans(fh) if self.lines else _array_spans(fh.read(), self.path.name)
         self.stamp = (stat.st_size, stat.st_mtime_ns)
         self._read.cache_clear()
         self._entries = None
@@ -192,48 +181,127 @@ class ReviewFile:
         return self._change(index, apply)
 
     def undo(self) -> int | None:
-        """Put back the record the last change replaced; returns its index (None: nothing to undo)."""
+        """Put back the record the last change replaced, byte for byte; returns its index (None: nothing to undo)."""
         if not self.undo_stack:
             return None
         change = self.undo_stack[-1]
-        self._write(change.index, change.before)
+        with self._lock:
+            self._write(change.index, change.before, exact=True)
         self.undo_stack.pop()
         return change.index
 
     def _change(self, index: int, apply: Any) -> dict[str, Any]:
-        before = self._read(index)
-        if before is None:
-            raise BadInput(f"line {index + 1} of {self.path.name} is broken (not valid JSON); it is left as it is")
-        after = copy.deepcopy(before)
-        apply(after)
-        self._write(index, after)
-        self.undo_stack.append(Change(index, before))
-        return after
-
-    def _write(self, index: int, record: dict[str, Any]) -> None:
-        """Make line ``index`` ``record`` (refused when the file changed since it was read)."""
         with self._lock:
-            self._write_locked(index, record)
+            before = self._read(index)
+            if before is None:
+                what = "line" if self.lines else "record"
+                raise BadInput(f"{what} {index + 1} of {self.path.name} is broken (not valid JSON); it is left as it is")
+            after = copy.deepcopy(before)
+            apply(after)
+            old = self._bytes(index)
+            self._write(index, dumps_strict(after, compact=True), exact=False)
+            self.undo_stack.append(Change(index, old))
+            return after
 
-    def _write_locked(self, index: int, after: dict[str, Any]) -> None:
+    def _write(self, index: int, new: bytes, *, exact: bool) -> None:
+        """Make record ``index`` hold ``new`` (refused when the file changed since it was read). ``exact``:
+        these very bytes (undo); else shorter ones are padded in place and longer ones get room to spare."""
         old = self._bytes(index)
         if self.changed_on_disk():
             raise SaveError(
                 f"{self.path.name} was changed by something else since it was opened; reload it (nothing was written)"
             )
         if self._dataset is None:
-            self._dataset = DatasetFile.open(self.path, "jsonl")
-        placed = self._dataset.replace(Placed(self.offsets[index], b"", old if old.endswith(b"\n") else old + b"\n"), after)
-        delta = len(placed.item) - (self.ends[index] - self.offsets[index])
-        self.ends[index] += delta
-        for j in range(index + 1, len(self.offsets)):
-            self.offsets[j] += delta
-            self.ends[j] += delta
+            self._dataset = DatasetFile.open(self.path, "jsonl" if self.lines else None)
+        length = self._dataset.rewrite(self.offsets[index], old, new, pad=not exact, slack=0 if exact else SLACK)
+        delta = length - len(old)
+        if delta:
+            self.ends[index] += delta
+            for j in range(index + 1, len(self.offsets)):
+                self.offsets[j] += delta
+                self.ends[j] += delta
         stat = self.path.stat()
         self.stamp = (stat.st_size, stat.st_mtime_ns)
         self._read.cache_clear()
         if self._entries is not None:
-            self._entries[index] = _entry_of(index, after)
+            self._entries[index] = _entry_of(index, self._read(index))
+
+
+def _line_spans(fh: BinaryIO) -> tuple[list[int], list[int]]:
+    """Where every non-blank line starts and ends (without its newline, or the CR of a CRLF): one pass."""
+    offsets: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    start = 0
+    blank = True
+    last = b""
+    while chunk := fh.read(1 << 20):
+        i = 0
+        while True:
+            j = chunk.find(b"\n", i)
+            piece = chunk[i:] if j < 0 else chunk[i:j]
+            if piece.strip():
+                blank = False
+            if j < 0:
+                break
+            if not blank:
+                cr = (chunk[j - 1 : j] if j else last) == b"\r"
+                offsets.append(start)
+                ends.append(pos + j - cr)
+            start = pos + j + 1
+            blank = True
+            i = j + 1
+        pos += len(chunk)
+        last = chunk[-1:]
+    if not blank:
+        offsets.append(start)
+        ends.append(pos)
+    return offsets, ends
+
+
+def _array_spans(raw: bytes, name: str) -> tuple[list[int], list[int]]:
+    """Where every item of a JSON array starts and ends in ``raw`` (spaces after an item count as its
+    room to grow). A file that is not an array of JSON values is refused with where it breaks."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{name} is not UTF-8 text (byte {exc.start}); it cannot be reviewed") from None
+    decoder = json.JSONDecoder()
+    offsets: list[int] = []
+    ends: list[int] = []
+    i = _skip_ws(text, 0)
+    if not text.startswith("[", i):
+        raise BadInput(f"{name} is not a JSON array of records; it cannot be reviewed")
+    i = _skip_ws(text, i + 1)
+    done_chars, done_bytes = 0, 0
+
+    def byte_at(char: int) -> int:
+        nonlocal done_chars, done_bytes
+        done_bytes += len(text[done_chars:char].encode("utf-8"))
+        done_chars = char
+        return done_bytes
+
+    while not text.startswith("]", i):
+        try:
+            _, end = decoder.raw_decode(text, i)
+        except (ValueError, RecursionError):
+            raise BadInput(f"{name} is not valid JSON at byte {byte_at(i)}; fix it (or review a JSONL copy)") from None
+        offsets.append(byte_at(i))
+        while end < len(text) and text[end] == " ":
+            end += 1
+        ends.append(byte_at(end))
+        i = _skip_ws(text, end)
+        if text.startswith(",", i):
+            i = _skip_ws(text, i + 1)
+        elif not text.startswith("]", i):
+            raise BadInput(f"{name} is not valid JSON at byte {byte_at(min(i, len(text)))}; fix it (or review a JSONL copy)")
+    return offsets, ends
+
+
+def _skip_ws(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    return i
 
 
 def _pair_dict(rec: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
-from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from opening.base.errors import Cancelled, OpeningError
 from opening.gui.strings import tr
@@ -40,10 +40,41 @@ class BackgroundDialog(QDialog):
     start_button: QPushButton
     cancel_button: QPushButton
     status: QLabel
+    bar: QProgressBar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.job_thread: QThread | None = None
+
+    def make_controls(self, prefix: str, *, start: str, start_name: str, note: str = "", steps: int = 1000) -> None:
+        """The progress bar (``{prefix}Progress``), the status line (``{prefix}Status``), the Start button
+        (``start_name``) and the Cancel button (``{prefix}Cancel``, enabled while a job runs)."""
+        self.bar = QProgressBar()
+        self.bar.setObjectName(f"{prefix}Progress")
+        self.bar.setRange(0, steps)
+        self.status = QLabel(note)
+        self.status.setObjectName(f"{prefix}Status")
+        self.status.setWordWrap(True)
+        self.start_button = QPushButton(start)
+        self.start_button.setObjectName(start_name)
+        self.cancel_button = QPushButton(tr("cancel"))
+        self.cancel_button.setObjectName(f"{prefix}Cancel")
+        self.cancel_button.setEnabled(False)
+
+    def lay_out(self, form: QFormLayout, *middle: QWidget) -> None:
+        """The dialog's layout: ``form``, then ``middle``, the progress bar, the status line, and the
+        Cancel / Start / Close row (Close is made here)."""
+        self.close_button = QPushButton(tr("dl_close"))
+        self.close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.cancel_button, self.start_button, self.close_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        for widget in (*middle, self.bar, self.status):
+            layout.addWidget(widget)
+        layout.addLayout(buttons)
 
     def run_worker(self, worker: QObject, name: str) -> None:
         """Move ``worker`` (signals progress, done, failed) to its thread and wire it to this dialog."""

@@ -15,11 +15,8 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -77,18 +74,7 @@ class ConvertDialog(BackgroundDialog):
         self.kind = QComboBox()
         self.kind.setObjectName("convertType")
         self.kind.addItems(TYPES)
-        self.bar = QProgressBar()
-        self.bar.setObjectName("convertProgress")
-        self.bar.setRange(0, 1000)
-        self.status = QLabel(tr("cv_note"))
-        self.status.setObjectName("convertStatus")
-        self.status.setWordWrap(True)
-        self.start_button = QPushButton(tr("cv_start"))
-        self.start_button.setObjectName("convertButton")
-        self.cancel_button = QPushButton(tr("cancel"))
-        self.cancel_button.setEnabled(False)
-        close = QPushButton(tr("dl_close"))
-        close.clicked.connect(self.close)
+        self.make_controls("convert", start=tr("cv_start"), start_name="convertButton", note=tr("cv_note"))
 
         row_in, row_out = QHBoxLayout(), QHBoxLayout()
         row_in.addWidget(self.checkpoint, 1)
@@ -99,16 +85,7 @@ class ConvertDialog(BackgroundDialog):
         form.addRow(tr("cv_checkpoint"), row_in)
         form.addRow(tr("cv_output"), row_out)
         form.addRow(tr("cv_type"), self.kind)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(close)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.status)
-        layout.addLayout(buttons)
+        self.lay_out(form)
         self.resize(640, 260)
 
         self.cancel_event: threading.Event | None = None

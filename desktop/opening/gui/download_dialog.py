@@ -14,12 +14,8 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -88,41 +84,19 @@ class DownloadDialog(BackgroundDialog):
         self.file.setPlaceholderText("model.Q4_K_M.gguf")
         self.notes = QLabel()
         self.notes.setWordWrap(True)
-        self.bar = QProgressBar()
-        self.bar.setObjectName("downloadProgress")
-        self.bar.setRange(0, 1000)
-        self.status = QLabel()
-        self.status.setObjectName("downloadStatus")
-        self.status.setWordWrap(True)
-        self.start_button = QPushButton(tr("dl_start"))
-        self.start_button.setObjectName("downloadButton")
-        self.cancel_button = QPushButton(tr("cancel"))
-        self.cancel_button.setObjectName("downloadCancel")
-        self.cancel_button.setEnabled(False)
-        self.close_button = QPushButton(tr("dl_close"))
+        self.make_controls("download", start=tr("dl_start"), start_name="downloadButton")
 
         form = QFormLayout()
         form.addRow(tr("dl_model"), self.choice)
         form.addRow(tr("dl_repo"), self.repo)
         form.addRow(tr("dl_file"), self.file)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.close_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.notes)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.status)
-        layout.addLayout(buttons)
+        self.lay_out(form, self.notes)
         self.resize(620, 300)
 
         self.job: DownloadJob | None = None
         self.run_worker(DownloadWorker(), "opening-download")
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
-        self.close_button.clicked.connect(self.close)
         self._chosen()
 
     def _chosen(self) -> None:

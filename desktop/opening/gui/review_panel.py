@@ -37,13 +37,13 @@ from PySide6.QtWidgets import (
 )
 
 from opening.base.errors import OpeningError
-from opening.data.export import EXPORT_FORMATS, STATUSES, export
+from opening.data.export import STATUSES
 from opening.data.review_file import ACCEPTED, REJECTED_BY_USER, ReviewFile, ViewSpec, last_position, remember_position
 from opening.data.review_file import source_file as _source_file
+from opening.gui.export_dialog import ExportDialog
 from opening.gui.heat_map import heat_map_html
 from opening.gui.review_model import ReviewTableModel, ViewWorker, status_label
 from opening.gui.strings import tr
-from opening.pipeline.templates import generator_prompt
 
 POSITION_DELAY_MS = 800
 """The position is written this long after the last move (not on every key press)."""
@@ -175,7 +175,7 @@ class ReviewPanel(QWidget):
         self.open_button.clicked.connect(self._choose_file)
         self.path.returnPressed.connect(lambda: self.open_file(self.path.text().strip()))
         self.reload_button.clicked.connect(self.reload)
-        self.export_button.clicked.connect(self._export_dialog)
+        self.export_button.clicked.connect(self.open_export)
         self.status_filter.currentIndexChanged.connect(self.refresh_view)
         self.source_filter.currentIndexChanged.connect(self.refresh_view)
         self.unhelpful.toggled.connect(self.refresh_view)
@@ -205,12 +205,12 @@ class ReviewPanel(QWidget):
     # -- opening ---------------------------------------------------------------------------------
 
     def _choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, tr("review_open"), "", "JSONL (*.jsonl)")
+        name, _ = QFileDialog.getOpenFileName(self, tr("review_open"), "", tr("review_file_types"))
         if name:
             self.open_file(name)
 
     def open_file(self, path: str) -> bool:
-        """Open ``path`` (a JSONL dataset) at the position remembered for it."""
+        """Open ``path`` (a JSONL dataset or a JSON array of pairs) at the position remembered for it."""
         if not path:
             return False
         try:
@@ -485,41 +485,18 @@ class ReviewPanel(QWidget):
 
     # -- exporting -------------------------------------------------------------------------------
 
-    def _export_dialog(self) -> None:
+    def open_export(self) -> ExportDialog | None:
+        """The Export dialog on this file, with the records the status filter shows ticked."""
         if self.file is None:
             self.message.emit(tr("review_no_file"), True)
-            return
-        from PySide6.QtWidgets import QInputDialog
-
-        fmt, ok = QInputDialog.getItem(self, tr("review_export"), tr("review_export_format"), list(EXPORT_FORMATS), 1, False)
-        if not ok:
-            return
-        if fmt == "llamafactory":
-            target = QFileDialog.getExistingDirectory(self, tr("review_export"))
-        else:
-            suffix = {"csv": "csv", "jsonl": "jsonl", "dpo": "jsonl"}.get(fmt, "json")
-            target, _ = QFileDialog.getSaveFileName(self, tr("review_export"), "", f"{fmt} (*.{suffix})")
-        if target:
-            self.export_to(fmt, Path(target))
-
-    def export_to(self, fmt: str, target: Path) -> int | None:
-        """Export the file's records with the status the filter shows (all but rejected ones: no filter)."""
-        if self.file is None:
             return None
-        status = self.status_filter.currentData()
-        try:
-            report = export(
-                self.file.path,
-                fmt,
-                target,
-                statuses=(status,) if status else None,
-                prompt_for=generator_prompt,
-            )
-        except OpeningError as exc:
-            self.message.emit(str(exc), True)
-            return None
-        self.message.emit(tr("review_exported", n=report.rows, fmt=fmt, path=str(target)), False)
-        return report.rows
+        dialog = ExportDialog(self.file.path, self.status_filter.currentData(), self)
+        dialog.exported.connect(
+            lambda report, fmt, target: self.message.emit(tr("review_exported", n=report.rows, fmt=fmt, path=str(target)), False)
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- language --------------------------------------------------------------------------------
 
