@@ -31,3 +31,17 @@ def datasets_dir() -> Path:
 
 def cache_dir() -> Path:
     return user_dir() / "cache"
+
+
+def log_dir() -> Path:
+    """The window's log folder: platformdirs' user log dir (``OPENING_HOME/logs`` when that is set)."""
+    home = os.environ.get("OPENING_HOME")
+    return Path(home).expanduser() / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def bundle_dir() -> Path | None:
+    """The folder of a frozen one-folder bundle's files (PyInstaller's ``_internal``); None from source."""
+    import sys
+
+    base = getattr(sys, "_MEIPASS", None)
+    return Path(base) if getattr(sys, "frozen", False) and base else None

@@ -28,6 +28,7 @@ from opening.gui.model_control import ModelControl
 from opening.gui.operations import default_dataset
 from opening.gui.results_panel import ResultsPanel
 from opening.gui.review_panel import ReviewPanel
+from opening.gui.self_test_action import SelfTestAction
 from opening.gui.strings import tr
 from opening.pipeline.run import Outcome
 
@@ -110,6 +111,20 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             self.language_menu.addAction(action)
             self.language_actions[code] = action
+        self.help_menu = self.menuBar().addMenu("")
+        self.self_test = SelfTestAction(self)
+        self.self_test_action = self.help_menu.addAction("", self.run_self_test)
+
+    def run_self_test(self) -> None:
+        """Help ▸ Self-test: the demo model end to end, on its own thread; the verdict in a message box."""
+        if self.self_test.start():
+            self.show_status(tr("self_test_running"))
+
+    def bring_to_front(self) -> None:
+        """Another start of the app asked for this window."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
 
     def _wire(self) -> None:
         w = self.engine.worker
@@ -241,6 +256,8 @@ class MainWindow(QMainWindow):
         self.convert_action.setText(tr("convert_menu"))
         self.language_menu.setTitle(tr("language"))
         self.language_actions[strings.language()].setChecked(True)
+        self.help_menu.setTitle(tr("help_menu"))
+        self.self_test_action.setText(tr("self_test_menu"))
         for panel in (self.model_bar, self.form, self.results, self.batch, self.review_panel):
             panel.retranslate()
         self.tabs.setTabText(0, tr("tab_generate"))

@@ -17,9 +17,12 @@ import ctypes
 import logging
 import os
 import threading
+from pathlib import Path
 
 import llama_cpp
 import llama_cpp.llama_cpp as L
+
+from opening.base.errors import ModelError
 
 log = logging.getLogger("opening.llama")
 
@@ -30,6 +33,7 @@ _lock = threading.Lock()
 _installed = False
 _ready = False
 _last_level = logging.DEBUG
+_cpu_library = ""
 
 
 @llama_cpp.llama_log_callback
@@ -40,6 +44,9 @@ def _callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     line = text.decode("utf-8", errors="replace").rstrip("\n")
     if not line:
         return
+    if "loaded CPU backend from" in line:  # ggml's word for the variant it picked (a portable build)
+        global _cpu_library
+        _cpu_library = Path(line.rsplit("from", 1)[1].strip()).name
     if py_level >= logging.WARNING:
         with _lock:
             _recent.append((py_level, line.strip()))
@@ -82,8 +89,79 @@ def init_backend() -> None:
             llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
             _installed = True
         if not _ready:
+            load_cpu_variants()
             L.llama_backend_init()
             _ready = True
+
+
+def variant_folder() -> Path:
+    """Where a portable build's CPU libraries are: ``llama_cpp/lib`` in the bundle; the wheel itself
+    installs them in ``site-packages/bin`` (beside ``llama_cpp``)."""
+    package = Path(llama_cpp.__file__).parent
+    for folder in (package / "lib", package.parent / "bin"):
+        if any(folder.glob("*ggml-cpu-*")):
+            return folder
+    return package / "lib"
+
+
+def cpu_variants() -> list[str]:
+    """The CPU libraries of a portable build (``libggml-cpu-haswell.so`` …); empty for a native build,
+    whose one CPU backend is linked in."""
+    return sorted(p.name for p in variant_folder().glob("*ggml-cpu-*"))
+
+
+def load_cpu_variants() -> int:
+    """Load a portable build's backends (GGML_BACKEND_DL with GGML_CPU_ALL_VARIANTS: one CPU library per
+    instruction-set level). llama-cpp-python does not load them itself (its issue #2069), so this calls
+    ggml's ``ggml_backend_load_all_from_path`` on its library folder; ggml scores each variant against
+    this CPU and keeps the best one it can run (``x64``, the baseline, runs on any x86-64 CPU). Returns
+    the devices now registered; raises when none is, with what to do. ``OPENING_CPU_VARIANT=haswell``
+    (say) loads that variant only.
+
+    The calls go through libllama's own handle (``llama_cpp.llama_cpp._lib``): a symbol looked up there
+    is found in the ggml library *libllama* uses. The wheel ships ggml twice (``libggml.so`` and
+    ``libggml.so.0`` are copies, not links), and ``llama_cpp._ggml`` loads the other copy: backends
+    loaded into it are invisible to llama ("no backends are loaded"; measured here)."""
+    libggml = L._lib
+
+    count = libggml.ggml_backend_dev_count
+    count.restype = ctypes.c_size_t
+    if not cpu_variants() or count() > 0:
+        return int(count())
+    forced = os.environ.get("OPENING_CPU_VARIANT", "").strip()
+    if forced:  # a named variant only (a benchmark, or a variant that misbehaves on some machine)
+        _load_named(libggml, forced)
+    else:
+        load_all = libggml.ggml_backend_load_all_from_path
+        load_all.argtypes = [ctypes.c_char_p]
+        load_all.restype = None
+        load_all(str(variant_folder()).encode())
+    found = int(count())
+    if found == 0:
+        raise ModelError(
+            f"none of llama.cpp's CPU libraries in {variant_folder()} runs on this processor"
+            f" ({', '.join(cpu_variants())}); please report your CPU model with this message"
+        )
+    log.info("llama.cpp CPU library: %s", cpu_library() or "?")
+    return found
+
+
+def _load_named(libggml: ctypes.CDLL, name: str) -> None:
+    global _cpu_library
+    library = next((variant_folder() / n for n in cpu_variants() if n.split("ggml-cpu-", 1)[1].split(".")[0] == name), None)
+    if library is None:
+        raise ModelError(f"OPENING_CPU_VARIANT={name}: no such CPU library (there are: {', '.join(cpu_variants())})")
+    load_one = libggml.ggml_backend_load
+    load_one.argtypes = [ctypes.c_char_p]
+    load_one.restype = ctypes.c_void_p
+    if not load_one(str(library).encode()):
+        raise ModelError(f"OPENING_CPU_VARIANT={name}: this processor cannot run {library.name}")
+    _cpu_library = library.name
+
+
+def cpu_library() -> str:
+    """The CPU variant a portable build loaded (``libggml-cpu-haswell.so``; "" for a native build)."""
+    return _cpu_library
 
 
 def available_cpus() -> int:

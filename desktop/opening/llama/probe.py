@@ -37,8 +37,21 @@ def _verdicts_file() -> Path:
 
 
 def _key(path: Path) -> str:
+    """The file as it is now, checked by the llama.cpp installed now (another build, e.g. the bundle's
+    portable one, checks again)."""
     st = path.stat()
-    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{_build_id()}"
+
+
+def _build_id() -> str:
+    import llama_cpp
+
+    package = Path(llama_cpp.__file__).parent
+    try:
+        stamp = (package / "llama_cpp.py").stat().st_mtime_ns
+    except OSError:  # a frozen bundle keeps the module in its archive
+        stamp = 0
+    return f"{getattr(llama_cpp, '__version__', '?')}@{package}:{stamp}"
 
 
 def _load_verdicts() -> dict[str, str]:
@@ -102,6 +115,11 @@ def _run_child(path: Path, cancel: CancelFn | None, timeout: float) -> str:
     if child.returncode == _EXIT_REFUSED and said:
         return said
     how = _signal_name(child.returncode)
+    if how == "SIGILL":
+        return (
+            f"llama.cpp stopped on an instruction this processor does not have while loading {path.name}"
+            " (illegal instruction): this build of the app needs a newer CPU; please report your CPU model"
+        )
     return (
         f"llama.cpp crashed while loading {path.name} ({how}): the file is damaged or not made for this"
         " version of llama.cpp; choose another model file"
@@ -117,7 +135,8 @@ def _signal_name(returncode: int) -> str:
     return f"exit code {returncode}"
 
 
-def _child_main(path: str) -> int:
+def child_main(path: str) -> int:
+    """Load ``path`` and decode one token (the child's whole job); 0: it works."""
     from opening.llama.context import LlamaContext
     from opening.llama.model import LlamaModel
 
@@ -138,4 +157,4 @@ def _child_main(path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_child_main(sys.argv[1]))
+    sys.exit(child_main(sys.argv[1]))

