@@ -1,6 +1,10 @@
 """Make the README's screenshots: the window after a real run, English and Chinese, at two sizes.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py [--model PATH]
+    xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb .venv/bin/python docs/screenshots.py
+
+The second form (a real X server, Qt's xcb platform: menus with their mnemonics, the platform's
+fonts) made the screenshots in docs/.
 
 Needs a CJK font for the Chinese shots (Debian: apt-get install fonts-noto-cjk). Uses a scratch user
 folder, so it never touches your settings or datasets.

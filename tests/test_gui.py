@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QDoubleSpinBox, QLabel, QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QWidget,
 )
 
-from conftest import HAPPY
+from conftest import HAPPY, XIAOMA
 from gguf_factory import write_gguf
 from opening.gui import strings
 from opening.gui.main_window import MainWindow, default_dataset
@@ -139,12 +139,16 @@ def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
     assert json.loads(target.read_text(encoding="utf-8")) == pairs
     assert window.status.text() == f"Saved the pair to {target}."
 
-    # editing the instruction updates that saved record — no second copy
+    save = window.findChild(QPushButton, "saveButton")
+    assert save.text() == "Saved" and "✓ saved" in listing.item(0).text().splitlines()[0]  # the saved one, marked
+    # editing the instruction changes nothing on disk until "Use this one" — then that record, no second copy
     window.results.instruction_edit.setPlainText("Write one word that names a feeling.")
     window.apply_edit()
+    assert json.loads(target.read_text(encoding="utf-8")) == pairs and save.text() == "Use this one"
+    qtbot.mouseClick(save, qtbot_left())
     saved = json.loads(target.read_text(encoding="utf-8"))
     assert saved == [{"instruction": "Write one word that names a feeling.", "output": HAPPY}]
-    assert json.loads(window.results.json_view.toPlainText()) == saved
+    assert json.loads(window.results.json_view.toPlainText()) == saved and save.text() == "Saved"
 
     # Undo removes it; Save puts it back once
     qtbot.mouseClick(window.findChild(QPushButton, "undoButton"), qtbot_left())
@@ -174,7 +178,7 @@ def test_nothing_helps_is_shown_not_saved_and_can_be_kept_by_hand(qtbot) -> None
     assert json.loads(target.read_text(encoding="utf-8")) == [{"instruction": best.folded_instruction, "output": HAPPY}]
 
 
-def test_picking_another_candidate_updates_the_saved_pair(qtbot, tmp_path: Path) -> None:
+def test_picking_another_candidate_changes_the_saved_pair_only_when_the_user_says_so(qtbot, tmp_path: Path) -> None:
     window = make_window(qtbot, seed=1)
     window.settings.choice = {"helps_below": 100.0}
     target = tmp_path / "pairs.jsonl"
@@ -186,12 +190,49 @@ def test_picking_another_candidate_updates_the_saved_pair(qtbot, tmp_path: Path)
     others = [i for i, r in enumerate(outcome.records) if r is not None and i != outcome.chosen]
     if not others:
         pytest.fail(f"the seeded run left only one usable candidate: {window.status.text()}")
+    before = target.read_bytes()
     window.results.select_index(others[0])
+    assert target.read_bytes() == before  # picking alone never touches the file
+    save = window.findChild(QPushButton, "saveButton")
+    assert save.text() == "Use this one"
+    picked = outcome.candidates[others[0]]
+    if picked.rejected:
+        assert f"Candidate {others[0] + 1} was rejected" in window.status.text()
+    else:
+        assert "unchanged until you press" in window.status.text()
+    qtbot.mouseClick(save, qtbot_left())
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert record["instruction"] == outcome.records[others[0]].instruction
     assert record["id"] == outcome.records[others[0]].id
+    listing = window.findChild(QListWidget, "candidateList")
+    marked = [listing.item(r).data(Qt.ItemDataRole.UserRole) for r in range(listing.count()) if "✓ saved" in listing.item(r).text()]
+    assert marked == [others[0]] and save.text() == "Saved"
+
+
+def test_picking_a_rejected_candidate_says_why_and_saves_nothing_until_confirmed(qtbot, tmp_path: Path) -> None:
+    window = make_window(qtbot, seed=2)
+    target = tmp_path / "pairs.json"
+    window.results.dataset_path.setText(str(target))
+    set_params(window, n=5, max_tokens=128, temperature=0.3)  # the demo's temperature: SmolLM2 copies the story
+    window.form.output_text.setPlainText(XIAOMA)  # (QTest cannot type CJK characters key by key)
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(window.form.submit_button, qtbot_left())
+    outcome = window.outcome
+    assert outcome is not None
+    rejected = [i for i, c in enumerate(outcome.candidates) if c.rejected and outcome.records[i] is not None
+                and outcome.records[i].instruction.strip()]
+    if not rejected:
+        pytest.fail(f"the seeded run rejected no candidate with an instruction: {window.status.text()}")
+    before = target.read_bytes() if target.exists() else None
+    window.results.select_index(rejected[0])
+    assert (target.read_bytes() if target.exists() else None) == before
+    reason = outcome.candidates[rejected[0]].rejected
+    assert f"Candidate {rejected[0] + 1} was rejected ({reason})" in window.status.text()
+    qtbot.mouseClick(window.findChild(QPushButton, "saveButton"), qtbot_left())
+    saved = json.loads(target.read_text(encoding="utf-8"))
+    assert [p["instruction"] for p in saved] == [outcome.records[rejected[0]].folded_instruction]
 
 
 def test_cancel_returns_control_within_a_second_and_the_window_still_works(qtbot) -> None:
@@ -396,6 +437,11 @@ def test_download_dialog_fetches_verifies_and_loads_the_model(qtbot, fake_hub, s
     dialog.choice.setCurrentIndex(dialog.choice.count() - 1)  # "Another GGUF on the Hub…"
     dialog.findChild(QLineEdit, "repoEdit").setText("someone/smol-GGUF")
     dialog.findChild(QLineEdit, "fileEdit").setText("smol.gguf")
+    from PySide6.QtWidgets import QCheckBox
+
+    make_default = dialog.findChild(QCheckBox, "downloadDefault")
+    assert not make_default.isChecked()  # a download becomes the default only when asked
+    make_default.setChecked(True)
     with qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS) as loaded:
         qtbot.mouseClick(dialog.findChild(QPushButton, "downloadButton"), qtbot_left())
     assert loaded.args == [True]
@@ -429,6 +475,7 @@ def test_download_dialog_cancel_keeps_the_part_and_resumes(qtbot, fake_hub, tmp_
         qtbot.mouseClick(dialog.start_button, qtbot_left())
     assert (paths.models_dir() / "someone/big-GGUF/big.gguf").read_bytes() == data
     assert fake_hub.gets()[-1].range is not None
+    assert not window.settings.default_model  # not asked to: the default did not change
     dialog.close()
 
 

@@ -67,6 +67,9 @@ def test_an_uncaught_error_is_logged_and_shown_with_the_log_path(qtbot, tmp_path
     worker.join()
     qtbot.waitUntil(lambda: len(reporter.shown) == 2, timeout=5000)
     assert "RuntimeError: in a worker" in reporter.shown[1]
+    for box in list(reporter.boxes):  # a box left open would stay the active window for later tests
+        box.close()
+    assert reporter.boxes == []
 
 
 def test_a_second_start_raises_the_first_window_and_exits(qtbot, tmp_path: Path, monkeypatch) -> None:

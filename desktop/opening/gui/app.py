@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.resize(1200, 760)
     instance = InstanceServer(window)
     instance.raiseRequested.connect(window.bring_to_front)
-    app.aboutToQuit.connect(window.close)  # saves settings and stops the engine thread
+    app.aboutToQuit.connect(lambda: (setattr(window, "ask_before_quit", False), window.close()))  # saves, stops the engine
     window.show()
     if args.quit_after_show or args.screenshot:
         # the first event-loop turn after show(): the window has been exposed and painted

@@ -36,6 +36,7 @@ from opening.base.progress import human_duration
 from opening.base.sampling import SamplingParams
 from opening.data.batch_ledger import earlier_run
 from opening.gui.engine_worker import BatchJob, EngineThread
+from opening.gui.folders import start_dir
 from opening.gui.strings import tr
 from opening.pipeline.batch import BatchPlan, BatchSpec, BatchStats, Prepared
 from opening.pipeline.batch_plan import MAX_PARALLEL
@@ -139,17 +140,18 @@ class BatchPanel(QWidget):
     # -- choosing --------------------------------------------------------------------------------
 
     def _choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, tr("batch_inputs"), "", "Text (*.txt *.md *.jsonl *.json *.csv *.tsv)")
+        kinds = "Text (*.txt *.md *.jsonl *.json *.csv *.tsv)"
+        names, _ = QFileDialog.getOpenFileNames(self, tr("batch_inputs"), start_dir(), kinds)
         if names:
             self.inputs.setText("; ".join(names))
 
     def _choose_folder(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, tr("batch_inputs"))
+        name = QFileDialog.getExistingDirectory(self, tr("batch_inputs"), start_dir())
         if name:
             self.inputs.setText(name)
 
     def _choose_output(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, tr("batch_output"), "", "JSONL (*.jsonl)")
+        name, _ = QFileDialog.getSaveFileName(self, tr("batch_output"), start_dir(self.output.text()), "JSONL (*.jsonl)")
         if name:
             self.output.setText(name)
             self.check_output()

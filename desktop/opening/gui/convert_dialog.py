@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from opening.base.errors import Cancelled
 from opening.gui.background_dialog import BackgroundDialog, JobWorker
+from opening.gui.folders import start_dir
 from opening.gui.strings import tr
 from opening.models.registry import register
 from opening_convert.types import ALL_TYPES, DEFAULT_TYPE
@@ -94,14 +95,14 @@ class ConvertDialog(BackgroundDialog):
         self.cancel_button.clicked.connect(self.cancel)
 
     def _pick_checkpoint(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, tr("cv_checkpoint"))
+        folder = QFileDialog.getExistingDirectory(self, tr("cv_checkpoint"), start_dir(self.checkpoint.text()))
         if folder:
             self.checkpoint.setText(folder)
             if not self.output.text():
                 self.output.setText(str(Path(folder).with_name(f"{Path(folder).name}.{self.kind.currentText()}.gguf")))
 
     def _pick_output(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, tr("cv_output"), self.output.text(), tr("gguf_filter"))
+        name, _ = QFileDialog.getSaveFileName(self, tr("cv_output"), start_dir(self.output.text()), tr("gguf_filter"))
         if name:
             self.output.setText(name)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QLabel,
@@ -84,12 +85,15 @@ class DownloadDialog(BackgroundDialog):
         self.file.setPlaceholderText("model.Q4_K_M.gguf")
         self.notes = QLabel()
         self.notes.setWordWrap(True)
+        self.make_default = QCheckBox(tr("dl_make_default"))
+        self.make_default.setObjectName("downloadDefault")  # off: the model is opened, the default stays
         self.make_controls("download", start=tr("dl_start"), start_name="downloadButton")
 
         form = QFormLayout()
         form.addRow(tr("dl_model"), self.choice)
         form.addRow(tr("dl_repo"), self.repo)
         form.addRow(tr("dl_file"), self.file)
+        form.addRow("", self.make_default)
         self.lay_out(form, self.notes)
         self.resize(620, 300)
 

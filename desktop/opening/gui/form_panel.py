@@ -79,6 +79,9 @@ class FormPanel(QWidget):
         self.output_text.setPlaceholderText(tr("output_placeholder"))
         for spec in PARAMS:
             self.row_labels[spec.key].setText(tr(spec.label_key))
+            tip = tr(f"tip_{spec.key}")
+            for widget in (self.row_labels[spec.key], self.rows[spec.key].slider, self.rows[spec.key].spin):
+                widget.setToolTip(tip)
         self.clear_button.setText(tr("clear"))
         self.submit_button.setText(tr("submit"))
         self.cancel_button.setText(tr("cancel"))

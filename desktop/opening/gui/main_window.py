@@ -8,16 +8,19 @@ module only moves values between widgets and those calls.
 from __future__ import annotations
 
 import logging
-from typing import TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
+from opening.data.records import fold_input
 from opening.data.review import Review, SavedPair
-from opening.gui import operations, strings, window_state
+from opening.gui import operations, session, shortcuts, strings, window_state
 from opening.gui.batch_panel import BatchPanel
 from opening.gui.convert_dialog import ConvertDialog
 from opening.gui.download_dialog import DownloadDialog
@@ -29,13 +32,24 @@ from opening.gui.operations import default_dataset
 from opening.gui.results_panel import ResultsPanel
 from opening.gui.review_panel import ReviewPanel
 from opening.gui.self_test_action import SelfTestAction
+from opening.gui.status_line import StatusLine
 from opening.gui.strings import tr
 from opening.pipeline.run import Outcome
 
 log = logging.getLogger(__name__)
 QDialogT = TypeVar("QDialogT", bound=QDialog)
 EDIT_DELAY_MS = 400
-__all__ = ["MainWindow", "default_dataset"]
+__all__ = ["LastRun", "MainWindow", "default_dataset"]
+
+
+@dataclass
+class LastRun:
+    """What the candidate list shows of the last run (a finished one, or the previous session's)."""
+
+    report: dict[str, Any]
+    order: list[int]
+    """Candidate indexes, best first."""
+    helps_below: float
 
 
 class MainWindow(QMainWindow):
@@ -52,6 +66,7 @@ class MainWindow(QMainWindow):
         self.outcome: Outcome | None = None
         self.review: Review | None = None
         self.saved: SavedPair | None = None
+        self.last_run: LastRun | None = None
         self.model_bar, self.form, self.results = ModelBar(), FormPanel(), ResultsPanel()
         self.models = ModelControl(self.model_bar, self.engine, settings, self.form_params, self)
         self.modelChanged = self.models.changed
@@ -78,9 +93,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.model_bar)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.status = QLabel()
-        self.status.setObjectName("statusLabel")
-        self.status.setWordWrap(True)
+        self.status = StatusLine()
         self.statusBar().addWidget(self.status, 1)
         self._build_menu()
         self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_DELAY_MS)
@@ -88,7 +101,8 @@ class MainWindow(QMainWindow):
         self._wire()
         window_state.restore(self)
         self.retranslate()
-        self.show_status(tr("status_ready"))
+        self.show_status(tr("status_restored") if session.restore(self) else tr("status_ready"))
+        self.form.output_text.setFocus()  # typing starts in the text box
 
     def open_review(self, path: str) -> None:
         """``opening review FILE``: the Review tab, on that file."""
@@ -112,8 +126,26 @@ class MainWindow(QMainWindow):
             self.language_menu.addAction(action)
             self.language_actions[code] = action
         self.help_menu = self.menuBar().addMenu("")
+        self.shortcuts_action = self.help_menu.addAction("", self.show_shortcuts)
         self.self_test = SelfTestAction(self)
         self.self_test_action = self.help_menu.addAction("", self.run_self_test)
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard shortcuts: the list made from the same table that installs them."""
+        box = QMessageBox(QMessageBox.Icon.NoIcon, tr("shortcuts_title"), shortcuts.table_html(), parent=self)
+        box.setObjectName("shortcutsDialog")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+
+    def pick_row(self, row: int) -> None:
+        """Ctrl+1 … Ctrl+9: the candidate on that row of the list (best first), on the one-text tab."""
+        if self.tabs.currentIndex() == 0 and 0 <= row < self.results.candidate_list.count():
+            self.results.candidate_list.setCurrentRow(row)
+            self.results.candidate_list.setFocus()
+
+    def _on_one_text_tab(self, action: Callable[[], None]) -> Callable[[], None]:
+        return lambda: action() if self.tabs.currentIndex() == 0 else None
 
     def run_self_test(self) -> None:
         """Help ▸ Self-test: the demo model end to end, on its own thread; the verdict in a message box."""
@@ -144,6 +176,20 @@ class MainWindow(QMainWindow):
         self.results.copy_button.clicked.connect(lambda: operations.copy_json(self))
         self.results.undo_button.clicked.connect(lambda: operations.undo_save(self))
         self.results.browse_button.clicked.connect(lambda: operations.choose_dataset(self))
+        self.shortcuts = shortcuts.install(
+            self,
+            {
+                "submit": self._on_one_text_tab(self.submit),
+                "cancel": lambda: operations.cancel_run(self),
+                "save": self._on_one_text_tab(lambda: operations.save_pair(self)),
+                "copy_json": self._on_one_text_tab(lambda: operations.copy_json(self)),
+                "focus_text": self._on_one_text_tab(self.form.output_text.setFocus),
+            },
+            self.pick_row,
+        )
+        editors = (self.form.output_text, self.results.instruction_edit, self.results.json_view, self.review_panel.instruction)
+        for editor in editors:
+            editor.setTabChangesFocus(True)  # Tab leaves a text box (a tab character is never typed)
 
     def start(self, model: str | None = None) -> None:
         """Once the window is shown: load ``model`` or the one the CLI would pick."""
@@ -193,6 +239,7 @@ class MainWindow(QMainWindow):
             return
         self.outcome, self.review = outcome, Review(outcome.records)
         ranking = outcome.ranking
+        self.last_run = LastRun(outcome.report, ranking.order(), ranking.choice.helps_below)
         self.results.show_ranking(outcome, outcome.chosen)
         if outcome.chosen is None and ranking.best is not None:  # nothing helps: shown, never auto-saved
             self.results.select_index(ranking.best)
@@ -218,6 +265,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def pick_candidate(self, index: int) -> None:
+        """Show candidate ``index`` for review. A saved pair stays as it is until the user says "Use this
+        one" (Save); a rejected candidate says why it was rejected."""
         if self.review is None:
             return
         self._edit_timer.stop()
@@ -225,6 +274,12 @@ class MainWindow(QMainWindow):
         record = self.review.current()
         self.results.set_editors(record.instruction if record else "", record.input if record else "")
         self._review_changed()
+        cands = self.last_run.report["candidates"] if self.last_run is not None else []
+        rejected = cands[index].get("rejected") if index < len(cands) else None
+        if rejected:
+            self.show_status(tr("picked_rejected", k=index + 1, reason=strings.reason(rejected)))
+        elif self.saved is not None and self.save_pending():
+            self.show_status(tr("picked_pending", k=index + 1))
 
     @Slot()
     def apply_edit(self) -> None:
@@ -240,7 +295,26 @@ class MainWindow(QMainWindow):
     def _review_changed(self) -> None:
         assert self.review is not None
         self.results.set_json(self.review.json_text())
-        operations.update_saved(self)
+        self.sync_saved()
+
+    def save_pending(self) -> bool:
+        """The pair on screen differs from the one this run saved (Save would replace it)."""
+        if self.saved is None or self.review is None:
+            return False
+        current = self.review.current()
+        fmt = self.saved.dataset.fmt
+        return current is not None and current.to_format(fmt) != self.saved.record.to_format(fmt)
+
+    def sync_saved(self) -> None:
+        """The save row and the candidate list say what is saved: the Save button reads Save, Saved or
+        "Use this one"; the saved candidate is marked in the list."""
+        saved_id = self.saved.record.id if self.saved is not None else None
+        index = (
+            next((i for i, r in enumerate(self.review.records) if r is not None and r.id == saved_id), None)
+            if self.review
+            else None
+        )
+        self.results.set_saved(self.saved is not None, pending=self.save_pending(), saved_index=index)
 
     # -- language, status, closing ---------------------------------------------------------------
 
@@ -257,27 +331,46 @@ class MainWindow(QMainWindow):
         self.language_menu.setTitle(tr("language"))
         self.language_actions[strings.language()].setChecked(True)
         self.help_menu.setTitle(tr("help_menu"))
+        self.shortcuts_action.setText(tr("shortcuts_menu"))
         self.self_test_action.setText(tr("self_test_menu"))
         for panel in (self.model_bar, self.form, self.results, self.batch, self.review_panel):
             panel.retranslate()
         self.tabs.setTabText(0, tr("tab_generate"))
         self.tabs.setTabText(1, tr("tab_batch"))
         self.tabs.setTabText(2, tr("tab_review"))
-        self.results.set_saved(self.saved is not None)
+        selected = self.review.selected if self.review else None
         if self.outcome is not None and self.outcome.ranking is not None:
-            self.results.show_ranking(self.outcome, self.review.selected if self.review else None)
+            self.results.show_ranking(self.outcome, selected)
+        elif self.last_run is not None and self.review is not None:
+            run = self.last_run
+            bodies = {i: fold_input(r.instruction, r.input) for i, r in enumerate(self.review.records) if r is not None}
+            self.results.show_report(run.report, run.order, bodies, {}, selected, run.helps_below)
+        self.sync_saved()
+
+    def _quit_anyway(self) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, tr("quit_title"), tr("quit_text"), parent=self)
+        box.setObjectName("quitQuestion")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def show_status(self, message: str) -> None:
-        self.status.setStyleSheet("")
-        self.status.setText(message)
+        self.status.say(message)
 
     def show_error(self, message: str) -> None:
         log.info("shown to the user: %s", message)
-        self.status.setStyleSheet("color: #b00020;")
-        self.status.setText(message)
+        self.status.say(message, error=True)
+
+    ask_before_quit = True
+    """Closing while a run or a batch is under way asks first (off when the application itself quits)."""
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        busy = self.run_job is not None or self.batch.job is not None
+        if busy and self.ask_before_quit and not self._quit_anyway():
+            event.ignore()
+            return
         self.flush_edit()
+        session.remember(self)
         if self.run_job is not None:
             self.run_job.cancel.set()
         self.batch.shutdown()

@@ -70,8 +70,8 @@ def submit(window: MainWindow) -> None:
         raise OpeningError(tr("no_model"))
     window.settings.params = window.form.params()
     window.flush_edit()
-    window.outcome, window.review, window.saved = None, None, None
-    window.results.set_saved(False)
+    window.outcome, window.review, window.saved, window.last_run = None, None, None, None
+    window.sync_saved()
     window.results.start(params.n)
     window.run_job = RunJob(Request(text=text, params=params, choice=window.settings.choice_params()))
     window.form.set_busy(True)
@@ -90,8 +90,8 @@ def clear(window: MainWindow) -> None:
     window.flush_edit()
     window.form.output_text.clear()
     window.results.clear()
-    window.outcome, window.review, window.saved = None, None, None
-    window.results.set_saved(False)
+    window.outcome, window.review, window.saved, window.last_run = None, None, None, None
+    window.sync_saved()
     window.show_status(tr("status_ready"))
 
 
@@ -106,18 +106,20 @@ def save_pair(window: MainWindow) -> None:
     if record is None:
         raise SaveError(tr("nothing_to_save"))
     window.saved = SavedPair.save(open_dataset(window), record)
-    window.results.set_saved(True)
+    window.sync_saved()
     window.show_status(tr("status_saved", path=window.saved.dataset.path))
 
 
 @operation
 def update_saved(window: MainWindow) -> None:
-    """The pick or the edit changed: replace the saved copy in place."""
+    """ "Use this one": replace the saved copy with the pick or the edit as it stands now (only ever on
+    the user's word: picking or editing alone never touches the file)."""
     record = window.review.current() if window.review else None
     if window.saved is None or record is None:
         return
     if window.saved.update(record):
         window.show_status(tr("status_updated", path=window.saved.dataset.path))
+    window.sync_saved()
 
 
 @operation
@@ -127,13 +129,17 @@ def undo_save(window: MainWindow) -> None:
         return
     window.saved.undo()
     path, window.saved = window.saved.dataset.path, None
-    window.results.set_saved(False)
+    window.sync_saved()
     window.show_status(tr("status_undone", path=path))
 
 
 @operation
 def copy_json(window: MainWindow) -> None:
-    QGuiApplication.clipboard().setText(window.results.json_view.toPlainText())
+    text = window.results.json_view.toPlainText()
+    if not text.strip():
+        window.show_status(tr("nothing_to_copy"))
+        return
+    QGuiApplication.clipboard().setText(text)
     window.show_status(tr("status_copied"))
 
 
@@ -162,8 +168,11 @@ DialogT = TypeVar("DialogT", bound=QDialog)
 
 
 def show_dialog(window: MainWindow, dialog: DialogT, signal: str) -> DialogT:
-    """Show a download or convert dialog; the model it produces is opened when it is ready."""
-    getattr(dialog, signal).connect(window.open_model)
+    """Show a download or convert dialog; the model it produces is opened when it is ready, and becomes
+    the default model only when the dialog says so (the download dialog's check box; a converted model
+    the user made on purpose does)."""
+    choice = getattr(dialog, "make_default", None)
+    getattr(dialog, signal).connect(lambda path: window.open_model(path, remember=choice.isChecked() if choice else True))
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog

@@ -150,6 +150,8 @@ class ResultsPanel(QWidget):
 
     def retranslate(self) -> None:
         self.candidates_label.setText(tr("candidates"))
+        self.candidates_label.setToolTip(tr("tip_scores"))
+        self.candidate_list.setToolTip("")
         self.instruction_label.setText(tr("instruction"))
         self.input_label.setText(tr("input"))
         self.input_edit.setPlaceholderText(tr("input_placeholder"))
@@ -192,20 +194,35 @@ class ResultsPanel(QWidget):
     def show_ranking(self, outcome: Outcome, selected: int | None) -> None:
         """List the candidates best first with their scores and highlight ``selected`` (no signal)."""
         assert outcome.ranking is not None
-        ranking, report = outcome.ranking, outcome.report
+        ranking = outcome.ranking
+        bodies = {c.index: candidate_body(c) for c in ranking.candidates}
+        notes = {c.index: f"{c.template} · {c.tokens} tokens · {c.finish_reason}" for c in ranking.candidates}
+        self.show_report(outcome.report, ranking.order(), bodies, notes, selected, ranking.choice.helps_below)
+
+    def show_report(
+        self,
+        report: dict[str, Any],
+        order: list[int],
+        bodies: dict[int, str],
+        notes: dict[int, str],
+        selected: int | None,
+        helps_below: float,
+    ) -> None:
+        """The candidates of a run's report in ``order``, each caption in the window's language over its
+        text (a run just finished, or the last run of the previous session restored)."""
         self._streamed = []
         self._dirty.clear()
+        chosen = report.get("chosen")
         with QSignalBlocker(self.candidate_list):
             self.candidate_list.clear()
             muted = self.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-            for index in ranking.order():
-                cand = ranking.candidates[index]
-                body = candidate_body(cand)
-                caption = candidate_caption(report["candidates"][index], index, ranking.chosen, ranking.choice.helps_below)
-                item = QListWidgetItem(f"{caption}\n{shorten(body)}")
-                item.setToolTip(f"{cand.template} · {cand.tokens} tokens · {cand.finish_reason}\n\n{shorten(body, 4000)}")
+            for index in order:
+                cand = report["candidates"][index]
+                body = bodies.get(index, "")
+                item = QListWidgetItem(f"{candidate_caption(cand, index, chosen, helps_below)}\n{shorten(body)}")
+                item.setToolTip(f"{notes.get(index, '')}\n\n{shorten(body, 4000)}")
                 item.setData(INDEX_ROLE, index)
-                if cand.rejected or cand.duplicate_of is not None:
+                if cand["rejected"] or cand["duplicate_of"] is not None:
                     item.setForeground(QBrush(muted))
                 self.candidate_list.addItem(item)
             if selected is not None:
@@ -233,9 +250,20 @@ class ResultsPanel(QWidget):
     def set_json(self, text: str) -> None:
         self.json_view.setPlainText(text)
 
-    def set_saved(self, saved: bool) -> None:
-        self.save_button.setText(tr("update") if saved else tr("save"))
+    def set_saved(self, saved: bool, *, pending: bool = False, saved_index: int | None = None) -> None:
+        """Save (nothing saved yet), Saved (the pair on screen is the saved one) or "Use this one" (another
+        pick or an edit: Save replaces the saved pair); the saved candidate marked in the list."""
+        self.save_button.setText(tr("use_this") if saved and pending else tr("saved_button") if saved else tr("save"))
         self.undo_button.setEnabled(saved)
+        mark = " · " + tr("cap_saved")
+        for row in range(self.candidate_list.count()):
+            item = self.candidate_list.item(row)
+            text = item.text().replace(mark, "", 1) if mark in item.text() else item.text()
+            if saved_index is not None and item.data(INDEX_ROLE) == saved_index:
+                first, _, rest = text.partition("\n")
+                text = f"{first}{mark}\n{rest}" if rest else first + mark
+            if text != item.text():
+                item.setText(text)
 
     def clear(self) -> None:
         self._streamed = []

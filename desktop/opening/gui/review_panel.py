@@ -41,6 +41,7 @@ from opening.data.export import STATUSES
 from opening.data.review_file import ACCEPTED, REJECTED_BY_USER, ReviewFile, ViewSpec, last_position, remember_position
 from opening.data.review_file import source_file as _source_file
 from opening.gui.export_dialog import ExportDialog
+from opening.gui.folders import start_dir
 from opening.gui.heat_map import heat_map_html
 from opening.gui.review_model import ReviewTableModel, ViewWorker, status_label
 from opening.gui.strings import tr
@@ -205,7 +206,7 @@ class ReviewPanel(QWidget):
     # -- opening ---------------------------------------------------------------------------------
 
     def _choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, tr("review_open"), "", tr("review_file_types"))
+        name, _ = QFileDialog.getOpenFileName(self, tr("review_open"), start_dir(self.path.text()), tr("review_file_types"))
         if name:
             self.open_file(name)
 
