@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -449,7 +450,35 @@ def test_download_dialog_fetches_verifies_and_loads_the_model(qtbot, fake_hub, s
     target = Path(window.settings.default_model)
     assert target.name == "smol.gguf" and target.read_bytes() == smol_path.read_bytes()
     assert "checked" in dialog.status.text()
+    assert not list(target.parent.glob("*.lock"))  # no lock file left beside a finished download
     dialog.close()
+
+
+def test_download_dialog_uses_a_mirror_and_remembers_it(qtbot, fake_hub, smol_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    mirror = os.environ["HF_ENDPOINT"]
+    monkeypatch.delenv("HF_ENDPOINT")  # only the dialog's field says where the mirror is
+    fake_hub.add("someone/smol-GGUF", "smol.gguf", smol_path.read_bytes())
+    window = make_window(qtbot, load=False)
+    dialog = window.show_download_dialog()
+    field = dialog.findChild(QLineEdit, "hubEndpoint")
+    assert field.text() == ""
+    dialog.choice.setCurrentIndex(dialog.choice.count() - 1)
+    dialog.repo.setText("someone/smol-GGUF")
+    dialog.file.setText("smol.gguf")
+    field.setText("hf-mirror.com")
+    qtbot.mouseClick(dialog.start_button, qtbot_left())
+    assert "web address" in dialog.status.text() and not fake_hub.gets()
+    field.setText(mirror)
+    with qtbot.waitSignal(dialog.finished_job, timeout=60_000):
+        qtbot.mouseClick(dialog.start_button, qtbot_left())
+    assert "checked" in dialog.status.text() and fake_hub.gets()
+    dialog.close()
+    assert window.settings.hf_endpoint == mirror
+    again = window.show_download_dialog()
+    assert again.findChild(QLineEdit, "hubEndpoint").text() == mirror  # kept for next time
+    again.close()
 
 
 def test_download_dialog_cancel_keeps_the_part_and_resumes(qtbot, fake_hub, tmp_path: Path) -> None:

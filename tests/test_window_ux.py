@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -33,6 +34,8 @@ def test_a_whole_run_by_keyboard_only(qtbot) -> None:
     with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS):
         qtbot.keyClick(editor, Qt.Key.Key_Return, CTRL)
     assert editor.toPlainText() == "happy"  # Ctrl+Enter submitted; it typed no newline
+    progress = window.progress.text()  # the run's tokens and speed stay in the progress bar
+    assert re.fullmatch(r"\d+ tokens · \d+\.\d tokens/s in all", progress) and window.progress.tokens > 0, progress
     assert window.outcome is not None and window.results.candidate_list.count() == 3
     second = window.results.candidate_list.item(1).data(Qt.ItemDataRole.UserRole)
     qtbot.keyClick(window.focusWidget(), Qt.Key.Key_2, CTRL)
@@ -79,6 +82,11 @@ def test_the_controls_do_not_move_when_the_status_changes(qtbot) -> None:
         QApplication.processEvents()
         qtbot.wait(20)
         where.append((submit.mapTo(window, QPoint(0, 0)), cancel.mapTo(window, QPoint(0, 0)), window.status.height()))
+    window.progress.start(5, 256)  # the progress bar filling in moves nothing either
+    window.progress.tokens = 300
+    window.progress.scoring(0.5)
+    QApplication.processEvents()
+    where.append((submit.mapTo(window, QPoint(0, 0)), cancel.mapTo(window, QPoint(0, 0)), window.status.height()))
     assert len(set(where)) == 1, where
     assert window.status.text() == messages[-1][1]  # the whole text is kept (painted elided)
     assert messages[-2][1][:40] in window.status.toolTip()  # and the earlier message in the tooltip
@@ -175,3 +183,29 @@ def test_the_draft_and_the_last_run_come_back_after_a_restart(qtbot) -> None:
     session_path().write_text("{not json", encoding="utf-8")
     third = make_window(qtbot, load=False)
     assert third.results.candidate_list.count() == 0 and third.form.output_text.toPlainText() == ""
+
+
+def test_the_model_picker_lists_the_demo_as_too_small_and_opens_a_choice(qtbot, smol_path) -> None:
+    import shutil
+
+    from opening.base import paths
+    from opening.models.registry import register
+
+    window = make_window(qtbot)  # the demo model is loaded
+    copy = paths.models_dir() / "someone" / "smol-copy.gguf"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(smol_path, copy)
+    register(copy, "downloaded", "someone/smol-GGUF")
+    titles = [a.text() for a in window.models_menu.actions()]
+    assert titles[:2] == ["Open a &model", "Open &GGUF file…"]  # Open GGUF… is in the Models menu
+    window.fill_model_picker()
+    entries = {a.text(): a for a in window.pick_menu.actions()}
+    demo = next(t for t in entries if t.startswith(smol_path.name))
+    assert demo.endswith("demo: too small for real data") and entries[demo].isChecked()
+    mine = "smol-copy.gguf — someone/smol-GGUF — downloaded"
+    assert mine in entries and not entries[mine].isChecked()
+    with qtbot.waitSignal(window.modelChanged, timeout=60_000) as loaded:
+        entries[mine].trigger()
+    assert loaded.args == [True] and window.models.path == copy
+    window.fill_model_picker()
+    assert [a.text() for a in window.pick_menu.actions() if a.isChecked()] == [mine]

@@ -38,6 +38,8 @@ class Settings:
     language: str | None = None
     """``en`` or ``zh``; None follows the system locale."""
     window_geometry: str | None = None
+    hf_endpoint: str | None = None
+    """A Hugging Face mirror for downloads (the download dialog's field); None: ``HF_ENDPOINT`` or the Hub."""
     """Base64 of the window's saved geometry."""
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -145,13 +145,31 @@ class DatasetFile:
                 with dataset._locked(reading=True):  # an interrupted save is undone first
                     found = dataset._check_shape()
             else:  # no lock file is made beside a file that may turn out not to be a dataset
-                found = dataset._check_shape()
+                try:
+                    found = dataset._check_shape()
+                except SaveError:
+                    found = dataset._check_again_locked()
             if chosen != "jsonl":
                 if found is not None and fmt is None:
                     dataset.fmt = found  # keep the file's own format
                 elif found is not None and found != chosen:
                     raise SaveError(f"{path} holds {found}-format pairs; not adding {chosen}-format ones")
         return dataset
+
+    def _check_again_locked(self) -> str | None:
+        """The unlocked check failed: another process may have been in the middle of a change, its end
+        of the file torn for a moment (CI caught one such open in tests/test_concurrency.py). Look again
+        under the lock before refusing; a lock file made only for this is removed when the file is
+        refused."""
+        lock_file = _sidecar(self.path, "lock")
+        had_lock = lock_file.exists()
+        try:
+            with self._locked(reading=True):
+                return self._check_shape()
+        except SaveError:
+            if not had_lock:
+                lock_file.unlink(missing_ok=True)
+            raise
 
     # -- the lock and the journal -------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ sets an event the download polls every megabyte, and the partial file stays for 
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opening.base.errors import OpeningError
+from opening.base.settings import Settings
 from opening.gui.background_dialog import BackgroundDialog, JobWorker
 from opening.gui.strings import tr
 from opening.models.catalog import load_catalog
 from opening.models.hub_download import Downloaded, DownloadProgress, download
 from opening.models.registry import register
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,6 +40,7 @@ class DownloadJob:
     revision: str = "main"
     sha256: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    hub_endpoint: str | None = None
 
 
 class DownloadWorker(JobWorker):
@@ -49,6 +56,7 @@ class DownloadWorker(JobWorker):
                 sha256=job.sha256,
                 progress=self.progress.emit,
                 cancel=job.cancel.is_set,
+                hub_endpoint=job.hub_endpoint,
             )
             register(got.path, "downloaded", job.repo_id)
             return got
@@ -66,9 +74,10 @@ def progress_text(p: DownloadProgress) -> str:
 class DownloadDialog(BackgroundDialog):
     downloaded = Signal(object)  # Path of a verified, registered model
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("downloadDialog")
+        self.settings = settings
         self.setWindowTitle(tr("dl_title"))
         self.catalog = load_catalog()
         self.choice = QComboBox()
@@ -85,6 +94,10 @@ class DownloadDialog(BackgroundDialog):
         self.file.setPlaceholderText("model.Q4_K_M.gguf")
         self.notes = QLabel()
         self.notes.setWordWrap(True)
+        self.mirror = QLineEdit((settings.hf_endpoint if settings else None) or os.environ.get("HF_ENDPOINT", ""))
+        self.mirror.setObjectName("hubEndpoint")
+        self.mirror.setPlaceholderText(tr("dl_mirror_hint"))
+        self.mirror.setToolTip(tr("dl_mirror_tip"))
         self.make_default = QCheckBox(tr("dl_make_default"))
         self.make_default.setObjectName("downloadDefault")  # off: the model is opened, the default stays
         self.make_controls("download", start=tr("dl_start"), start_name="downloadButton")
@@ -93,6 +106,7 @@ class DownloadDialog(BackgroundDialog):
         form.addRow(tr("dl_model"), self.choice)
         form.addRow(tr("dl_repo"), self.repo)
         form.addRow(tr("dl_file"), self.file)
+        form.addRow(tr("dl_mirror"), self.mirror)
         form.addRow("", self.make_default)
         self.lay_out(form, self.notes)
         self.resize(620, 300)
@@ -122,7 +136,18 @@ class DownloadDialog(BackgroundDialog):
             self.status.setText(tr("dl_need_repo"))
             return
         entry = self.choice.currentData()
-        self.job = DownloadJob(repo, name, entry.revision if entry else "main", entry.sha256 if entry else None)
+        mirror = self.mirror.text().strip() or None
+        if mirror and not mirror.startswith(("http://", "https://")):
+            self.status.setText(tr("dl_mirror_bad", url=mirror))
+            return
+        if self.settings is not None and self.settings.hf_endpoint != mirror:
+            self.settings.hf_endpoint = mirror
+            try:
+                self.settings.save()
+            except OpeningError as exc:
+                log.warning("%s", exc)
+        revision, sha = (entry.revision, entry.sha256) if entry else ("main", None)
+        self.job = DownloadJob(repo, name, revision, sha, hub_endpoint=mirror)
         self.bar.setValue(0)
         self.status.setText(tr("dl_starting"))
         self.launch(self.job)

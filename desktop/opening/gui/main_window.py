@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -31,9 +32,11 @@ from opening.gui.model_control import ModelControl
 from opening.gui.operations import default_dataset
 from opening.gui.results_panel import ResultsPanel
 from opening.gui.review_panel import ReviewPanel
+from opening.gui.run_progress import RunProgress
 from opening.gui.self_test_action import SelfTestAction
 from opening.gui.status_line import StatusLine
 from opening.gui.strings import tr
+from opening.models.registry import known_models
 from opening.pipeline.run import Outcome
 
 log = logging.getLogger(__name__)
@@ -95,6 +98,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = StatusLine()
         self.statusBar().addWidget(self.status, 1)
+        self.progress = RunProgress()
+        self.statusBar().addPermanentWidget(self.progress)
         self._build_menu()
         self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_DELAY_MS)
         self._edit_timer.timeout.connect(self.apply_edit)
@@ -114,6 +119,11 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         self.models_menu = self.menuBar().addMenu("")
+        self.pick_menu = self.models_menu.addMenu("")
+        self.pick_menu.setObjectName("modelPicker")
+        self.pick_menu.aboutToShow.connect(self.fill_model_picker)
+        self.open_action = self.models_menu.addAction("", lambda: operations.choose_model(self))
+        self.models_menu.addSeparator()
         self.download_action = self.models_menu.addAction("", self.show_download_dialog)
         self.convert_action = self.models_menu.addAction("", self.show_convert_dialog)
         self.language_menu = self.menuBar().addMenu("")
@@ -129,6 +139,25 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = self.help_menu.addAction("", self.show_shortcuts)
         self.self_test = SelfTestAction(self)
         self.self_test_action = self.help_menu.addAction("", self.run_self_test)
+
+    def fill_model_picker(self) -> None:
+        """Models ▸ Open a model: the downloaded, converted, added and found models and the demo model
+        (marked as too small for real data); the one loaded is checked; choosing one opens it."""
+        self.pick_menu.clear()
+        current = str(self.models.path.resolve()) if self.models.path else None
+        for known in known_models():
+            path = Path(known.path)
+            words = [path.name]
+            if known.repo_id:
+                words.append(known.repo_id)
+            words.append(tr("demo_too_small") if known.source == "embedded" else tr(f"model_source_{known.source}"))
+            action = self.pick_menu.addAction(" — ".join(words))
+            action.setCheckable(True)
+            action.setChecked(str(path.resolve()) == current)
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_model(p))
+        if self.pick_menu.isEmpty():
+            self.pick_menu.addAction(tr("no_models_yet")).setEnabled(False)
 
     def show_shortcuts(self) -> None:
         """Help ▸ Keyboard shortcuts: the list made from the same table that installs them."""
@@ -162,6 +191,7 @@ class MainWindow(QMainWindow):
         w = self.engine.worker
         w.stage.connect(self._on_stage)
         w.piece.connect(self.results.add_piece)
+        w.piece.connect(self.progress.piece)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         self.models.message.connect(self._on_model_message)
@@ -202,7 +232,7 @@ class MainWindow(QMainWindow):
         return SamplingParams(**self.form.params(), seed=self.seed)
 
     def show_download_dialog(self) -> DownloadDialog:
-        return operations.show_dialog(self, DownloadDialog(self), "downloaded")
+        return operations.show_dialog(self, DownloadDialog(self, self.settings), "downloaded")
 
     def show_convert_dialog(self) -> ConvertDialog:
         return operations.show_dialog(self, ConvertDialog(self), "converted")
@@ -223,11 +253,14 @@ class MainWindow(QMainWindow):
     def _on_stage(self, stage: str, fraction: float) -> None:
         if stage in ("scoring", "hashing") and self.run_job is not None and not self.run_job.cancel.is_set():
             self.show_status(tr("status_ranking" if stage == "scoring" else "status_hashing", pct=100 * fraction))
+            if stage == "scoring":
+                self.progress.scoring(fraction)
 
     @Slot(object, float)
     def _on_finished(self, outcome: Outcome | None, seconds: float) -> None:
         self.run_job = None
         self.form.set_busy(False)
+        self.progress.done(seconds)
         try:
             self._show_outcome(outcome, seconds)
         finally:
@@ -258,6 +291,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message: str, _bad_input: bool) -> None:
         self.run_job = None
         self.form.set_busy(False)
+        self.progress.idle()
         self.show_error(message)
         self.runFinished.emit()
 
@@ -326,6 +360,8 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         self.setWindowTitle(tr("title"))
         self.models_menu.setTitle(tr("models_menu"))
+        self.pick_menu.setTitle(tr("pick_model_menu"))
+        self.open_action.setText(tr("open_gguf_menu"))
         self.download_action.setText(tr("download_menu"))
         self.convert_action.setText(tr("convert_menu"))
         self.language_menu.setTitle(tr("language"))

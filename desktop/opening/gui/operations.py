@@ -73,6 +73,7 @@ def submit(window: MainWindow) -> None:
     window.outcome, window.review, window.saved, window.last_run = None, None, None, None
     window.sync_saved()
     window.results.start(params.n)
+    window.progress.start(params.n, params.max_tokens)
     window.run_job = RunJob(Request(text=text, params=params, choice=window.settings.choice_params()))
     window.form.set_busy(True)
     window.show_status(tr("status_generating", n=params.n))

@@ -170,8 +170,10 @@ def download(
     folder: Path | None = None,
     progress: BytesFn | None = None,
     cancel: CancelFn | None = None,
+    hub_endpoint: str | None = None,
 ) -> Downloaded:
-    """Download (or resume, or find already complete) ``filename`` of ``repo_id``; verify it."""
+    """Download (or resume, or find already complete) ``filename`` of ``repo_id``; verify it.
+    ``hub_endpoint``: a mirror (e.g. ``https://hf-mirror.com``) instead of ``HF_ENDPOINT`` / the Hub."""
     from filelock import FileLock, Timeout
     from huggingface_hub import constants as hf_constants
     from huggingface_hub import errors as hf_errors
@@ -191,7 +193,7 @@ def download(
             f"cannot download {where}: offline mode is on (HF_HUB_OFFLINE=1) and the file is not in {dest};"
             " unset HF_HUB_OFFLINE to download, or open a GGUF file you already have"
         )
-    hub = endpoint()
+    hub = (hub_endpoint or "").strip().rstrip("/") or endpoint()
     meter = _Meter(progress, cancel)
     part = final.with_name(f".{final.name}.part")
     try:
@@ -250,6 +252,7 @@ def download(
     checked = _verify(part, sha256, hub_sha, shown_name=filename)
     os.replace(part, final)
     _forget_other_version(part, None)
+    Path(str(part) + ".lock").unlink(missing_ok=True)  # filelock leaves its file behind; the download is done
     remember_sha256(final, checked.sha256)  # the first run after a download does not hash 4 GB again
     return Downloaded(final, checked.sha256, checked.checked_against)
 
