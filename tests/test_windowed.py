@@ -4,6 +4,7 @@ from source here; tests/../packaging/smoke_test.py runs the same on the built bu
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -116,6 +117,10 @@ def test_the_entry_points_self_test_prints_one_line_and_exits_0(tmp_path: Path) 
     proc = subprocess.run([*ENTRY, "--self-test"], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("\n") == 1 and proc.stdout.startswith("self-test passed") and "the window builds" in proc.stdout
+    assert not (tmp_path / "session.json").exists()  # the check's window left the user's next start alone
+    config = tmp_path / "config.json"
+    saved = json.loads(config.read_text(encoding="utf-8")) if config.exists() else {}
+    assert saved.get("window_geometry") is None  # nor its settings
 
 
 def test_help_self_test_shows_its_verdict_in_the_window(qtbot) -> None:

@@ -80,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reporter = CrashReporter(log_file)
     reporter.install()
     window = MainWindow(settings, seed=args.seed)
+    window.keep_state = not (args.quit_after_show or args.screenshot)
     if not settings.window_geometry:
         window.resize(1200, 760)
     instance = InstanceServer(window)
@@ -127,6 +128,7 @@ def _window_builds(problem: str) -> bool:
 
         app = QApplication.instance() or QApplication(sys.argv[:1])
         window = MainWindow(Settings.load())
+        window.keep_state = False
         window.show()
         app.processEvents()
         window.close()

@@ -399,6 +399,9 @@ class MainWindow(QMainWindow):
 
     ask_before_quit = True
     """Closing while a run or a batch is under way asks first (off when the application itself quits)."""
+    keep_state = True
+    """Closing keeps the settings and the session; off for a window that is only a check (the self-test's,
+    a screenshot's), which must not change what the user's next start looks like."""
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         busy = self.run_job is not None or self.batch.job is not None
@@ -406,12 +409,14 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.flush_edit()
-        session.remember(self)
+        if self.keep_state:
+            session.remember(self)
         if self.run_job is not None:
             self.run_job.cancel.set()
         self.batch.shutdown()
         self.review_panel.shutdown()
         self.models.cancel()
-        window_state.remember(self)
+        if self.keep_state:
+            window_state.remember(self)
         self.engine.stop()
         super().closeEvent(event)
