@@ -112,12 +112,12 @@ def _self_test(args: argparse.Namespace) -> int:
 
     configure_logging(args.verbose, "opening-desktop")
     result = run_self_test(Path(args.model) if args.model else None, quick=args.quick)
-    window_ok = _window_builds(result.problem)
+    window_ok = _window_builds()
     print(result.verdict() + ("" if not result.ok else "; the window builds" if window_ok else ""), flush=True)
     return 0 if result.ok and window_ok else 1
 
 
-def _window_builds(problem: str) -> bool:
+def _window_builds() -> bool:
     """Build the window offscreen (Qt's plugins, the widgets, the strings), show it, close it."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:

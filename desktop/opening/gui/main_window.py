@@ -377,11 +377,18 @@ class MainWindow(QMainWindow):
         selected = self.review.selected if self.review else None
         if self.outcome is not None and self.outcome.ranking is not None:
             self.results.show_ranking(self.outcome, selected)
-        elif self.last_run is not None and self.review is not None:
-            run = self.last_run
-            bodies = {i: fold_input(r.instruction, r.input) for i, r in enumerate(self.review.records) if r is not None}
-            self.results.show_report(run.report, run.order, bodies, {}, selected, run.helps_below)
+        else:
+            self.show_last_run(selected)
         self.sync_saved()
+
+    def show_last_run(self, selected: int | None) -> None:
+        """The candidate list of a run known only by its report and records (the previous session's)."""
+        if self.last_run is None or self.review is None:
+            return
+        run, records = self.last_run, self.review.records
+        bodies = {i: fold_input(r.instruction, r.input) for i, r in enumerate(records) if r is not None}
+        notes = {i: f"{c.get('template', '')} · {c.get('tokens', '')} tokens" for i, c in enumerate(run.report["candidates"])}
+        self.results.show_report(run.report, run.order, bodies, notes, selected, run.helps_below)
 
     def _quit_anyway(self) -> bool:
         box = QMessageBox(QMessageBox.Icon.Question, tr("quit_title"), tr("quit_text"), parent=self)

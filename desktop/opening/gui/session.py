@@ -16,7 +16,7 @@ from opening.base.atomic import atomic_write_text
 from opening.base.errors import OpeningError
 from opening.base.paths import user_dir
 from opening.data.dataset_file import DatasetFile, Placed
-from opening.data.records import PairRecord, fold_input
+from opening.data.records import PairRecord
 from opening.data.review import Review, SavedPair
 
 if TYPE_CHECKING:
@@ -92,15 +92,13 @@ def _restore_run(window: MainWindow, run: dict[str, Any]) -> None:
     records = [PairRecord(**r) if r is not None else None for r in run["records"]]
     report, order = run["report"], [int(i) for i in run["order"]]
     window.last_run = LastRun(report, order, float(run["helps_below"]))
-    bodies = {i: fold_input(r.instruction, r.input) for i, r in enumerate(records) if r is not None}
-    notes = {i: f"{c.get('template', '')} · {c.get('tokens', '')} tokens" for i, c in enumerate(report["candidates"])}
     review = Review(records)  # type: ignore[arg-type]
     window.review = review
     saved = run.get("saved")
     if isinstance(saved, dict):
         placed = Placed(int(saved["offset"]), base64.b64decode(saved["lead"]), base64.b64decode(saved["item"]))
         window.saved = SavedPair(DatasetFile(Path(saved["path"]), str(saved["fmt"])), placed, PairRecord(**saved["record"]))
-    window.results.show_report(report, order, bodies, notes, None, window.last_run.helps_below)
+    window.show_last_run(None)
     selected = run.get("selected")
     if isinstance(selected, int):
         window.results.select_index(selected)  # as a click: the pick, its editors, the JSON

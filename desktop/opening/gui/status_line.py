@@ -25,6 +25,8 @@ class StatusLine(QLabel):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.history: deque[str] = deque(maxlen=HISTORY)
         self.is_error = False
+        self._when = ""
+        """When the message shown now was said (it goes to the history with it)."""
         self._fit_height()
 
     def say(self, message: str, *, error: bool = False) -> None:
@@ -40,8 +42,6 @@ class StatusLine(QLabel):
         self.setText(message)
         earlier = "\n".join(self.history)
         self.setToolTip(message + (f"\n\n{earlier}" if earlier else ""))
-
-    _when = ""
 
     def _fit_height(self) -> None:
         margins = self.contentsMargins()
