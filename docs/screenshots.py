@@ -1,4 +1,6 @@
-"""Make the README's screenshots: the window after a real run, English and Chinese, at two sizes.
+"""Make the README's screenshots: the window after a real run, English and Chinese, at two sizes; the
+Review tab; and the four of daily use (issue 19): the first launch, a finished run with its progress and
+status, the Chinese window with an error, the model picker (a screen grab: menus are windows of their own).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py [--model PATH]
     xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb .venv/bin/python docs/screenshots.py
@@ -73,6 +75,8 @@ def main() -> int:
         print(f"{out.name}: {window.status.text()}")
         window.close()
 
+    ux_shots(args.seed, wait_for, settle)
+
     # the Review tab on a real batch run of the first dev-set texts (English and Chinese)
     ledger = review_ledger(args.model)
     for language in ("en", "zh"):
@@ -93,6 +97,70 @@ def main() -> int:
         print(f"{out.name}: {window.status.text()}")
         window.close()
     return 0
+
+
+def ux_shots(seed: int, wait_for, settle) -> None:
+    """ux-first-launch, ux-finished-run, ux-chinese-error, ux-model-picker (each printed with its status)."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QGuiApplication
+
+    from opening.base.settings import Settings
+    from opening.gui import strings
+    from opening.gui.main_window import MainWindow
+    from opening.models.registry import register
+
+    def grab(window, name: str, *, screen: bool = False) -> None:
+        settle(300)
+        out = HERE / f"{name}.png"
+        if screen:  # the window and the menus open over it, as the screen shows them
+            frame = window.frameGeometry()
+            QGuiApplication.primaryScreen().grabWindow(0, frame.x(), frame.y(), frame.width() + 420, frame.height()).save(str(out))
+        else:
+            window.grab().save(str(out))
+        print(f"{out.name}: {window.status.text()}")
+
+    def new_window(language: str, size: tuple[int, int] = (1100, 720)) -> MainWindow:
+        strings.set_language(language)
+        window = MainWindow(Settings.load(), seed=seed)
+        window.resize(*size)
+        window.move(0, 0)
+        window.show()
+        QTimer.singleShot(0, window.start)
+        wait_for(window.modelChanged)
+        return window
+
+    from PySide6.QtCore import QTimer
+
+    os.environ["OPENING_HOME"] = tempfile.mkdtemp(prefix="opening-first-")  # a first launch: nothing kept yet
+    window = new_window("en")
+    grab(window, "ux-first-launch")
+    window.form.output_text.setPlainText(HAPPY)
+    window.submit()
+    wait_for(window.runFinished)
+    grab(window, "ux-finished-run")
+    window.close()
+
+    window = new_window("zh")
+    junk = Path(os.environ["OPENING_HOME"]) / "下载的模型.gguf"
+    junk.write_bytes(b"<html>404 Not Found</html>")
+    window.open_model(junk)
+    grab(window, "ux-chinese-error")
+    window.close()
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from gguf_factory import write_gguf  # a small real GGUF model file, as the tests write them
+
+    register(write_gguf(Path(os.environ["OPENING_HOME"]) / "tiny-random-llama.gguf"), "added")
+    window = new_window("en")
+    bar = window.menuBar()
+    window.models_menu.popup(bar.mapToGlobal(bar.actionGeometry(window.models_menu.menuAction()).bottomLeft()))
+    settle(200)
+    menu_rect = window.models_menu.actionGeometry(window.pick_menu.menuAction())
+    window.pick_menu.popup(window.models_menu.mapToGlobal(QPoint(menu_rect.right(), menu_rect.top())))
+    grab(window, "ux-model-picker", screen=True)
+    window.pick_menu.close()
+    window.models_menu.close()
+    window.close()
 
 
 def review_ledger(model: str | None) -> Path:

@@ -66,6 +66,8 @@ def _lint_imports(copy: Path) -> subprocess.CompletedProcess:
         ("desktop/opening/data/records.py", "import llama_cpp", "llama_cpp only in opening.llama"),
         ("desktop/opening/models/catalog.py", "from opening.pipeline import run", "Layers"),
         ("desktop/opening/pipeline/ranking.py", "import opening_convert.job", "never imports the converter"),
+        ("desktop/opening/pipeline/batch.py", "import ray", "ray only in opening.cluster"),
+        ("desktop/opening/gui/batch_panel.py", "from opening.cluster import ray_batch", "Layers"),
     ],
 )
 def test_the_contracts_fail_on_a_planted_violation(tmp_path: Path, module: str, line: str, broken: str) -> None:

@@ -113,7 +113,7 @@ def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
     set_params(window, n=3, max_tokens=128)
     statuses: list[str] = []
     show_status = window.show_status
-    window.show_status = lambda text: (statuses.append(text), show_status(text))
+    window.show_status = lambda text: (statuses.append(str(text)), show_status(text))
     with Heartbeat() as beat:
         submit_and_wait(qtbot, window, HAPPY)
     print(f"longest GUI heartbeat gap during the run: {beat.longest_ms} ms")
@@ -312,7 +312,7 @@ def test_broken_models_are_refused_with_the_reason(qtbot, tmp_path: Path, smol_p
     qtbot.keyClicks(window.findChild(QPlainTextEdit, "outputText"), HAPPY)
     with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(window.findChild(QPushButton, "submitButton"), qtbot_left())
-    assert "no model is loaded" in window.status.text()
+    assert window.status.text() == strings.tr("no_model") and window.status.is_error
 
     # and the demo model loads again, without blocking the window
     with Heartbeat() as beat, qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS) as blocker:

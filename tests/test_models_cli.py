@@ -162,5 +162,5 @@ def test_fit_warning_and_budget_in_step_with_scoring(smol_path: Path) -> None:
     mapped = memory_fit.estimate(info, use_mmap=True)
     assert mapped.weights == memory_fit.estimate(info).weights  # Q4_1 is not repacked: no mapped copy
     tight = memory_fit.FitEstimate(big.weights, big.kv_cache, big.compute, big.process, available=10_000_000)
-    assert tight.fits is False and "may not fit in memory" in tight.warning()
+    assert tight.fits is False and "may not fit in memory" in str(tight.warning())
     assert memory_fit.FitEstimate(1, 1, 1, 1, available=None).warning() is None

@@ -4,3 +4,8 @@ Streaming and torch-free for safetensors checkpoints; ``job.py`` is the whole co
 the command. llama.cpp runs Baichuan with RoPE only at 32 layers (7B); Q and K are un-permuted from
 HF's rotate-half layout; Baichuan2's lm_head rows are normalised.
 """
+
+from opening.base.messages import add_messages
+from opening_convert.message_catalog import CONVERT_MESSAGES
+
+add_messages(CONVERT_MESSAGES)

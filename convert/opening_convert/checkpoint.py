@@ -13,6 +13,7 @@ import numpy as np
 
 from opening.base.checks import inside, regular_file
 from opening.base.errors import OpeningError, describe_os_error
+from opening.base.messages import Message
 
 from .errors import ConvertError
 from .safetensors_reader import SafetensorsFile
@@ -51,9 +52,11 @@ def _load_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except RecursionError:
-        raise ConvertError(f"{path} is nested too deeply to be a config file") from None
-    except (OSError, ValueError) as exc:
-        raise ConvertError(f"cannot read {path}: {exc}") from None
+        raise ConvertError("convert.config_deep", path=path) from None
+    except OSError as exc:
+        raise ConvertError("path.cannot_read", path=path, reason=describe_os_error(exc)) from None
+    except ValueError as exc:
+        raise ConvertError("path.cannot_read", path=path, reason=Message.verbatim(str(exc))) from None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -63,16 +66,16 @@ def _refuse_constant(name: str) -> Any:
 def _int(raw: dict[str, Any], key: str, path: Path, low: int, high: int, default: int | None = None) -> int:
     value = raw.get(key, default)
     if value is None and default is None:
-        raise ConvertError(f"{path} lacks {key!r}, which the converter needs")
+        raise ConvertError("convert.config_lacks", path=path, key=repr(key))
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConvertError(f"{path}: {key} must be a whole number from {low} to {high} (got {value!r})")
+        raise ConvertError("convert.config_int", path=path, key=key, low=low, high=high, got=repr(value))
     return value
 
 
 def _float(raw: dict[str, Any], key: str, path: Path, default: float, low: float, high: float) -> float:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low < value <= high:
-        raise ConvertError(f"{path}: {key} must be a number above {low} and at most {high} (got {value!r})")
+        raise ConvertError("convert.config_float", path=path, key=key, low=low, high=high, got=repr(value))
     return float(value)
 
 
@@ -81,27 +84,24 @@ def read_config(folder: Path) -> ModelConfig:
     try:
         is_folder = folder.is_dir()
     except OSError as exc:
-        raise ConvertError(f"cannot use {folder}: {describe_os_error(exc)}") from None
+        raise ConvertError("convert.cannot_use", folder=folder, reason=describe_os_error(exc)) from None
     if not is_folder:
-        raise ConvertError(f"{folder} is not a folder: give the checkpoint folder (with config.json)")
+        raise ConvertError("convert.not_folder", folder=folder)
     path = folder / "config.json"
     if not path.exists():
-        raise ConvertError(f"{folder} has no config.json: is it a Hugging Face checkpoint folder?")
+        raise ConvertError("convert.no_config", folder=folder)
     raw = _load_json(path)
     if not isinstance(raw, dict):
-        raise ConvertError(f"{path} is not a JSON object")
+        raise ConvertError("convert.config_not_object", path=path)
     archs = raw.get("architectures") or []
     if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
-        raise ConvertError(f"{path}: 'architectures' must be a list of names")
+        raise ConvertError("convert.config_archs", path=path)
     if any(a in BAICHUAN for a in archs):
         family = "baichuan"
     elif any(a in LLAMA for a in archs):
         family = "llama"
     else:
-        raise ConvertError(
-            f"unsupported architecture {', '.join(archs) or '(none given)'} in {path}: this converter handles"
-            " Baichuan-7B (BaichuanForCausalLM) and Llama (LlamaForCausalLM) checkpoints"
-        )
+        raise ConvertError("convert.unsupported_arch", archs=", ".join(archs) or "-", path=path)
     n_embd = _int(raw, "hidden_size", path, 1, 1 << 20)
     n_head = _int(raw, "num_attention_heads", path, 1, 1 << 14)
     n_layer = _int(raw, "num_hidden_layers", path, 1, 4095)
@@ -116,14 +116,11 @@ def read_config(folder: Path) -> ModelConfig:
         raw, "max_position_embeddings", path, 1, 1 << 24, default=_int(raw, "model_max_length", path, 1, 1 << 40, default=4096)
     )
     if n_embd % n_head or (n_embd // n_head) % 2:
-        raise ConvertError(f"{path}: hidden_size {n_embd} is not an even multiple of num_attention_heads {n_head}")
+        raise ConvertError("convert.heads", path=path, n_embd=n_embd, n_head=n_head)
     if n_head % n_head_kv:
-        raise ConvertError(f"{path}: num_attention_heads {n_head} is not a multiple of num_key_value_heads {n_head_kv}")
+        raise ConvertError("convert.kv_heads", path=path, n_head=n_head, n_head_kv=n_head_kv)
     if family == "baichuan" and n_layer != 32:
-        raise ConvertError(
-            f"{path}: {n_layer} layers — llama.cpp runs Baichuan with RoPE only at 32 layers (7B);"
-            " 40 layers (13B) uses ALiBi, which this converter does not handle"
-        )
+        raise ConvertError("convert.baichuan_layers", path=path, n_layer=n_layer)
     name_hint = str(raw.get("_name_or_path", "")) + " " + str(raw.get("auto_map", ""))
     return ModelConfig(
         family=family,
@@ -167,7 +164,7 @@ class Weights:
         elif bins:
             self._from_torch(bins)
         else:
-            raise ConvertError(f"{folder} has no weights (*.safetensors or pytorch_model*.bin)")
+            raise ConvertError("convert.no_weights", folder=folder)
 
     def _add(self, st: SafetensorsFile) -> None:
         self._files.append(st)
@@ -178,32 +175,29 @@ class Weights:
         raw = _load_json(index)
         weight_map = raw.get("weight_map") if isinstance(raw, dict) else None
         if not isinstance(weight_map, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items()):
-            raise ConvertError(f"{index.name} has no 'weight_map' of tensor names to shard files")
+            raise ConvertError("convert.no_weight_map", name=index.name)
         for shard in sorted(set(weight_map.values())):
             try:
-                path = inside(self.folder, shard, f"shard {shard!r} in {index.name}")
+                path = inside(self.folder, shard, Message("what.shard", {"shard": repr(shard), "index": index.name}))
             except OpeningError as exc:
-                raise ConvertError(str(exc)) from None
+                raise ConvertError(exc.message) from None
             if not path.is_file():
-                raise ConvertError(f"shard {shard} listed in {index.name} is missing from {self.folder}")
+                raise ConvertError("convert.shard_missing", shard=shard, index=index.name, folder=self.folder)
             self._add(SafetensorsFile(path))
         missing = [n for n in weight_map if n not in self._where]
         if missing:
-            raise ConvertError(f"{index.name} lists {missing[0]}, which none of the shards holds")
+            raise ConvertError("convert.tensor_unplaced", index=index.name, name=missing[0])
 
     def _from_torch(self, bins: list[Path]) -> None:
         try:
             import torch
         except ImportError:
-            raise ConvertError(
-                f"{self.folder} holds PyTorch .bin weights; reading them safely needs torch (pip install torch),"
-                " or convert them to safetensors first. They are never unpickled without torch's weights_only guard."
-            ) from None
+            raise ConvertError("convert.needs_torch", folder=self.folder) from None
         for path in bins:
             try:
                 state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
             except Exception as exc:  # pickle errors, unsafe globals, truncated zip
-                raise ConvertError(f"cannot read {path.name} safely: {type(exc).__name__}: {exc}") from None
+                raise ConvertError("convert.bin_unsafe", name=path.name, detail=f"{type(exc).__name__}: {exc}") from None
             for name, tensor in state.items():
                 self._where[name] = tensor
 
@@ -217,7 +211,7 @@ class Weights:
     def rows(self, name: str, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` (first axis) as float32: a fresh copy, so memory stays flat."""
         if name not in self._where:
-            raise ConvertError(f"the checkpoint has no tensor {name}")
+            raise ConvertError("convert.no_tensor", name=name)
         src = self._where[name]
         if isinstance(src, SafetensorsFile):
             return np.asarray(src.rows(name, start, stop), dtype=np.float32)

@@ -48,9 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         configure_logging(args.verbose, PROG)
         if not 1 <= args.threads <= MAX_THREADS_SETTING:
-            raise BadInput(f"--threads must be between 1 and {MAX_THREADS_SETTING} (got {args.threads})")
+            raise BadInput("cli.threads", high=MAX_THREADS_SETTING, got=args.threads)
         if not args.checkpoint or not args.out:
-            raise BadInput("give the checkpoint folder and --out FILE.gguf")
+            raise BadInput("convert.need_paths")
         checkpoint, out = Path(args.checkpoint).expanduser(), Path(args.out).expanduser()
         bar = TerminalProgress(every=30.0)
         try:

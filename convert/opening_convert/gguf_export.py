@@ -23,6 +23,7 @@ from gguf.quants import quantize as gguf_quantize
 
 from opening.base.atomic import commit_temp, remove_quietly
 from opening.base.errors import describe_os_error
+from opening.base.messages import Message
 from opening.base.progress import StageFn
 
 from .checkpoint import ModelConfig, Weights
@@ -68,10 +69,10 @@ class Planned:
 
 def _expect(weights: Weights, name: str, shape: tuple[int, ...]) -> None:
     if not weights.has(name):
-        raise ConvertError(f"the checkpoint has no tensor {name} (expected shape {list(shape)})")
+        raise ConvertError("convert.no_tensor_shape", name=name, shape=list(shape))
     got = weights.shape(name)
     if tuple(got) != shape:
-        raise ConvertError(f"tensor {name} has shape {list(got)}, expected {list(shape)} from config.json")
+        raise ConvertError("convert.bad_shape", name=name, got=list(got), shape=list(shape))
 
 
 def plan(cfg: ModelConfig, weights: Weights) -> list[Planned]:
@@ -128,7 +129,7 @@ def plan(cfg: ModelConfig, weights: Weights) -> list[Planned]:
 
 def _vocab(sp: SentencePieceModel, n_vocab: int) -> tuple[list[bytes], list[float], list[int]]:
     if len(sp.pieces) > n_vocab:
-        raise ConvertError(f"tokenizer.model has {len(sp.pieces)} pieces but the model's vocabulary is {n_vocab}")
+        raise ConvertError("convert.vocab_mismatch", pieces=len(sp.pieces), n_vocab=n_vocab)
     tokens = [p.encode("utf-8") for p in sp.pieces]
     scores, types = list(sp.scores), [t if 1 <= t <= 6 else UNUSED for t in sp.types]
     for i in range(len(tokens), n_vocab):  # pad to the embedding's rows, as llama.cpp's converter does
@@ -214,7 +215,7 @@ def write_gguf(
     except OSError as exc:
         reason = disk_reason(exc, out.parent)  # before the partial file frees the space
         remove_quietly(temp)
-        raise ConvertError(f"could not write {out}: {reason}; nothing was left under that name") from None
+        raise ConvertError("convert.cannot_write", path=out, reason=reason) from None
     except BaseException:
         remove_quietly(temp)
         raise
@@ -226,10 +227,10 @@ def _encode(block: np.ndarray, out_type: str) -> np.ndarray:
     return np.ascontiguousarray(block, dtype=FLOAT_DTYPES[out_type][0])
 
 
-def disk_reason(exc: OSError, folder: Path | None = None) -> str:
+def disk_reason(exc: OSError, folder: Path | None = None) -> Message:
     """A user's words for a write failure (numpy's short writes carry no errno: look at the free space)."""
     if exc.errno is None and folder is not None and free_bytes(folder) < 1 << 20:
-        return "the disk is full"
+        return Message("os.disk_full")
     return describe_os_error(exc)
 
 

@@ -32,21 +32,21 @@ def convert(
     progress: StageFn | None = None,
 ) -> Path:
     """The whole job; raises ConvertError (BadInput for an existing output without ``force``)."""
-    exists = new_or_regular_file(out, "output GGUF file", BadInput) is not None
+    exists = new_or_regular_file(out, "what.output_gguf", BadInput) is not None
     if exists and not force:
-        raise BadInput(f"{out} exists; pass --force to overwrite it")
+        raise BadInput("convert.exists", path=out)
     cfg = read_config(checkpoint)
     if any(out.resolve() == src.resolve() for src in input_files(checkpoint)):
-        raise BadInput(f"{out} is one of the checkpoint's own files; choose another output name")
+        raise BadInput("convert.onto_input", path=out)
     probe = out.with_name(f".{out.name}.probe")
     try:  # a read-only or forbidden folder is reported before minutes of work
         probe.touch()
         probe.unlink()
     except OSError as exc:
-        raise ConvertError(f"cannot write in {out.parent}: {disk_reason(exc)}") from None
+        raise ConvertError("convert.cannot_write_in", folder=out.parent, reason=disk_reason(exc)) from None
     tokenizer = checkpoint / "tokenizer.model"
     if not tokenizer.is_file():
-        raise ConvertError(f"{checkpoint} has no tokenizer.model (the SentencePiece model)")
+        raise ConvertError("convert.no_tokenizer", folder=checkpoint)
     sp = read_model(tokenizer)
     if sp.normalizer != "identity":
         log.warning(

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from opening.base.atomic import commit_temp, remove_quietly
+from opening.base.messages import Message
 from opening.base.progress import StageFn
 
 from .errors import ConvertError
@@ -43,14 +44,14 @@ def quantize(src: Path, out: Path, type_name: str, threads: int, progress: Stage
         watcher.join()
     if rc != 0 or not temp.is_file():
         remove_quietly(temp)
-        reason = failure_reason(f"code {rc}")
-        if "No space left" in reason or free_bytes(out.parent) < 1 << 20:
-            reason = "the disk is full"
-        raise ConvertError(f"llama.cpp could not quantize to {type_name}: {reason}; nothing was left under {out.name}")
+        said = failure_reason(f"code {rc}")
+        full = "No space left" in said or free_bytes(out.parent) < 1 << 20
+        reason = Message("os.disk_full") if full else Message.verbatim(said)
+        raise ConvertError("convert.quantize_failed", type=type_name, reason=reason, name=out.name)
     try:
         commit_temp(temp, out)
     except OSError as exc:
         remove_quietly(temp)
-        raise ConvertError(f"could not write {out}: {disk_reason(exc, out.parent)}") from None
+        raise ConvertError("path.cannot_write", path=out, reason=disk_reason(exc, out.parent)) from None
     if progress:
         progress("quantizing", 1.0)

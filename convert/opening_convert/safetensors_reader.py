@@ -49,25 +49,22 @@ def _tensor_ref(file: str, name: str, info: object, data_size: int, file_size: i
     """One header entry, checked: known dtype, whole non-negative dims, offsets inside the data, in
     order, aligned to the dtype, and exactly the bytes the shape needs."""
     if not isinstance(info, dict):
-        raise ConvertError(f"{file}: damaged entry for tensor {name}")
+        raise ConvertError("convert.st_bad_entry", file=file, name=name)
     dtype = info.get("dtype")
     if not isinstance(dtype, str) or dtype not in _DTYPES:
-        raise ConvertError(f"{file}: tensor {name} has unsupported type {dtype!r}")
+        raise ConvertError("convert.st_dtype", file=file, name=name, dtype=repr(dtype))
     shape, offsets = _counts(info.get("shape")), _counts(info.get("data_offsets"))
     if shape is None or len(shape) > 8 or offsets is None or len(offsets) != 2:
-        raise ConvertError(f"{file}: damaged entry for tensor {name} (shape or offsets)")
+        raise ConvertError("convert.st_bad_shape", file=file, name=name)
     start, end = offsets
     if end > data_size:
-        raise ConvertError(
-            f"{file} is truncated: tensor {name} ends at byte {file_size - data_size + end},"
-            f" the file has {file_size} (download it again)"
-        )
+        raise ConvertError("convert.st_truncated", file=file, name=name, end=file_size - data_size + end, size=file_size)
     itemsize = np.dtype(_DTYPES[dtype]).itemsize
     if start > end or start % itemsize:
-        raise ConvertError(f"{file}: damaged entry for tensor {name} (offsets {start}..{end})")
+        raise ConvertError("convert.st_bad_offsets", file=file, name=name, start=start, end=end)
     expected = math.prod(shape) * itemsize
     if end - start != expected:
-        raise ConvertError(f"{file}: tensor {name} has {end - start} bytes, its shape {tuple(shape)} needs {expected}")
+        raise ConvertError("convert.st_size", file=file, name=name, got=end - start, shape=tuple(shape), need=expected)
     return TensorRef(name, dtype, tuple(shape), start, end)
 
 
@@ -83,20 +80,20 @@ class TensorRef:
 class SafetensorsFile:
     def __init__(self, path: Path) -> None:
         self.path = path
-        size = regular_file(path, "safetensors file", ConvertError).st_size
+        size = regular_file(path, "what.safetensors_file", ConvertError).st_size
         with path.open("rb") as fh:
             head = fh.read(8)
             if len(head) < 8:
-                raise ConvertError(f"{path.name} is not a safetensors file (it is {size} bytes long)")
+                raise ConvertError("convert.st_too_small", name=path.name, size=size)
             (header_len,) = struct.unpack("<Q", head)
             if header_len > min(_MAX_HEADER, size - 8):
-                raise ConvertError(f"{path.name} is truncated or not a safetensors file (header length {header_len})")
+                raise ConvertError("convert.st_header_len", name=path.name, length=header_len)
             try:
                 header = json.loads(fh.read(header_len))
             except (ValueError, RecursionError):
-                raise ConvertError(f"{path.name} has a damaged header (not JSON)") from None
+                raise ConvertError("convert.st_header_json", name=path.name) from None
         if not isinstance(header, dict):
-            raise ConvertError(f"{path.name} has a damaged header")
+            raise ConvertError("convert.st_header", name=path.name)
         self.data_start = 8 + header_len
         data_size = size - self.data_start
         self.tensors: dict[str, TensorRef] = {}
@@ -107,7 +104,7 @@ class SafetensorsFile:
         spans = sorted((ref.start, ref.end, ref.name) for ref in self.tensors.values() if ref.end > ref.start)
         for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
             if start < end:
-                raise ConvertError(f"{path.name} is damaged: tensors {first} and {second} overlap")
+                raise ConvertError("convert.st_overlap", name=path.name, first=first, second=second)
         self._fd: int | None = None
 
     def rows(self, name: str, start: int, stop: int) -> np.ndarray:
@@ -125,7 +122,7 @@ class SafetensorsFile:
             else self._read_at(first, count * dtype.itemsize)
         )
         if len(raw) != count * dtype.itemsize:
-            raise ConvertError(f"{self.path.name} ended while reading tensor {name} (truncated?)")
+            raise ConvertError("convert.st_ended", name=self.path.name, tensor=name)
         arr = np.frombuffer(raw, dtype=dtype).reshape((stop - start, *ref.shape[1:]) if len(ref.shape) > 1 else (count,))
         if ref.dtype == "BF16":
             return (arr.astype(np.uint32) << 16).view(np.float32)

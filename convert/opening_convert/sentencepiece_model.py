@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opening.base.checks import regular_file
+from opening.base.errors import describe_os_error
 
 from .errors import ConvertError
 
@@ -89,7 +90,7 @@ def read_model(path: Path) -> SentencePieceModel:
     try:
         buf = path.read_bytes()
     except OSError as exc:
-        raise ConvertError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ConvertError("path.cannot_read", path=path, reason=describe_os_error(exc)) from None
     model = SentencePieceModel()
     try:
         for number, _wire, value in _fields(buf):
@@ -116,14 +117,12 @@ def read_model(path: Path) -> SentencePieceModel:
                     elif n == 3:
                         model.add_dummy_prefix = bool(_varint_value(v))
     except (ValueError, UnicodeDecodeError, struct.error) as exc:
-        raise ConvertError(f"{path.name} is not a SentencePiece model ({exc})") from None
+        raise ConvertError("convert.not_sentencepiece", name=path.name, detail=str(exc)) from None
     if not model.pieces:
-        raise ConvertError(f"{path.name} holds no SentencePiece pieces: is it a tokenizer.model?")
+        raise ConvertError("convert.no_pieces", name=path.name)
     for name in ("unk_id", "bos_id", "eos_id", "pad_id"):
         if not -1 <= getattr(model, name) < len(model.pieces):
-            raise ConvertError(
-                f"{path.name} is damaged: {name} {getattr(model, name)} is not one of its {len(model.pieces)} pieces"
-            )
+            raise ConvertError("convert.bad_special", name=path.name, field=name, value=getattr(model, name), n=len(model.pieces))
     if not all(kind in (NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE) for kind in model.types):
-        raise ConvertError(f"{path.name} is damaged: a piece has an unknown type")
+        raise ConvertError("convert.bad_piece_type", name=path.name)
     return model

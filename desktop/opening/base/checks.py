@@ -12,64 +12,65 @@ import stat
 from pathlib import Path
 
 from opening.base.errors import BadInput, OpeningError, describe_os_error
+from opening.base.messages import Message, what_message
 
 
-def _stat(path: Path, what: str, error: type[OpeningError]) -> os.stat_result | None:
+def _stat(path: Path, what: str | Message, error: type[OpeningError]) -> os.stat_result | None:
     try:
         return path.stat()
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise error(f"cannot use {path} as the {what}: {describe_os_error(exc)}") from None
+        raise error("path.cannot_use_as", path=path, what=what_message(what), reason=describe_os_error(exc)) from None
 
 
-def regular_file(path: Path, what: str, error: type[OpeningError] = BadInput) -> os.stat_result:
+def regular_file(path: Path, what: str | Message, error: type[OpeningError] = BadInput) -> os.stat_result:
     """``path`` must exist and be a regular file (a symlink to one is fine)."""
     if not str(path):
-        raise error(f"no {what} given (an empty name)")
+        raise error("path.none_given", what=what_message(what))
     st = _stat(path, what, error)
     if st is None:
-        raise error(f"{what} not found: {path}")
+        raise error("path.not_found", what=what_message(what), path=path)
     if stat.S_ISDIR(st.st_mode):
-        raise error(f"{path} is a folder, not a {what}")
+        raise error("path.is_folder_not", path=path, what=what_message(what))
     if not stat.S_ISREG(st.st_mode):
-        raise error(f"{path} is not a regular file (a pipe, socket or device?); give a {what}")
+        raise error("path.not_regular", path=path, what=what_message(what))
     return st
 
 
-def new_or_regular_file(path: Path, what: str, error: type[OpeningError] = BadInput) -> os.stat_result | None:
+def new_or_regular_file(path: Path, what: str | Message, error: type[OpeningError] = BadInput) -> os.stat_result | None:
     """``path`` may be missing (its folder must exist) or a regular file; returns its stat if it exists."""
     if not str(path) or path.name in ("", ".", ".."):
-        raise error(f"no {what} given: name a file, such as pairs.json")
+        raise error("path.none_given_file", what=what_message(what))
     st = _stat(path, what, error)
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
-            raise error(f"{path} is a folder; give a file name such as {path / 'pairs.json'}")
+            raise error("path.is_folder_give_file", path=path, example=path / "pairs.json")
         if not stat.S_ISREG(st.st_mode):
-            raise error(f"{path} is not a regular file (a pipe, socket or device?); give a {what}")
+            raise error("path.not_regular", path=path, what=what_message(what))
         return st
-    parent = _stat(path.parent, "folder", error)
+    parent = _stat(path.parent, "what.folder", error)
     if parent is None or not stat.S_ISDIR(parent.st_mode):
-        raise error(f"cannot use {path}: the folder {path.parent} does not exist")
+        raise error("path.no_folder", path=path, folder=path.parent)
     return None
 
 
-def inside(folder: Path, relative: str, what: str) -> Path:
+def inside(folder: Path, relative: str, what: str | Message) -> Path:
     """``folder / relative``, refused unless it stays inside ``folder`` (no absolute names, no ``..``)."""
     rel = Path(relative)
     if not relative or rel.is_absolute() or rel.drive or ".." in rel.parts or relative.startswith(("~", "/", "\\")):
-        raise BadInput(f"{what} {relative!r} must be a plain relative name (no absolute path, no '..')")
+        raise BadInput("path.not_relative", what=what_message(what), name=repr(relative))
     target = (folder / rel).resolve()
     base = folder.resolve()
     if target != base and base not in target.parents:
-        raise BadInput(f"{what} {relative!r} leads outside {folder}; refusing it")
+        raise BadInput("path.outside", what=what_message(what), name=repr(relative), folder=folder)
     return folder / rel
 
 
-def plain_text(value: str, what: str) -> str:
+def plain_text(value: str, what: str | Message) -> str:
     """Refuse text that did not decode as UTF-8 (Python keeps such bytes as lone surrogates)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise BadInput(f"{what} is not valid UTF-8 text") from None
+        raise BadInput("text.not_utf8_what", what=what_message(what)) from None
     return value

@@ -44,8 +44,8 @@ class Choice:
 
     def validate(self) -> None:
         if self.policy not in POLICIES:
-            raise BadInput(f"unknown choice policy '{self.policy}' (choose one of {', '.join(POLICIES)})")
+            raise BadInput("choice.unknown_policy", policy=self.policy, known=", ".join(POLICIES))
         if not (math.isfinite(self.helps_below) and 0 < self.helps_below <= 100):
-            raise BadInput(f"the IFD threshold must be a number above 0, at most 100 (got {self.helps_below})")
+            raise BadInput("choice.bad_threshold", got=self.helps_below)
         if isinstance(self.score_max_tokens, bool) or not 0 <= self.score_max_tokens <= 1_000_000:
-            raise BadInput(f"the scoring cap must be 0 (none) up to 1000000 tokens (got {self.score_max_tokens})")
+            raise BadInput("choice.bad_score_cap", got=self.score_max_tokens)

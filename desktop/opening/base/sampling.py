@@ -28,17 +28,17 @@ class SamplingParams:
 
     def validate(self) -> None:
         if not 1 <= self.n <= MAX_CANDIDATES:
-            raise BadInput(f"the number of candidates must be between 1 and {MAX_CANDIDATES} (got {self.n})")
+            raise BadInput("params.n", high=MAX_CANDIDATES, got=self.n)
         if not (math.isfinite(self.temperature) and 0 <= self.temperature <= 100):
-            raise BadInput(f"temperature must be a number from 0 to 100 (got {self.temperature})")
+            raise BadInput("params.temperature", got=self.temperature)
         if not 0 < self.top_p <= 1:  # also refuses NaN
-            raise BadInput(f"top-p must be in (0, 1] (got {self.top_p})")
+            raise BadInput("params.top_p", got=self.top_p)
         if not 0 <= self.top_k <= MAX_TOP_K:
-            raise BadInput(f"top-k must be 0 (off) up to {MAX_TOP_K} (got {self.top_k})")
+            raise BadInput("params.top_k", high=MAX_TOP_K, got=self.top_k)
         if not 1 <= self.max_tokens <= MAX_MAX_TOKENS:
-            raise BadInput(f"max tokens must be between 1 and {MAX_MAX_TOKENS} (got {self.max_tokens})")
+            raise BadInput("params.max_tokens", high=MAX_MAX_TOKENS, got=self.max_tokens)
         if self.seed is not None and not 0 <= self.seed < 2**32 - 1:
-            raise BadInput(f"seed must be between 0 and {2**32 - 2} (got {self.seed})")
+            raise BadInput("params.seed", high=2**32 - 2, got=self.seed)
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ class Settings:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2))
         except OSError as exc:
-            raise OpeningError(f"could not save the settings to {path}: {describe_os_error(exc)}") from None
+            raise OpeningError("settings.cannot_save", path=path, reason=describe_os_error(exc)) from None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

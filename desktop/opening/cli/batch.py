@@ -18,6 +18,7 @@ from typing import Any
 from opening.base.errors import BadInput
 from opening.base.progress import human_duration
 from opening.base.settings import Settings
+from opening.cli import cluster_batch
 from opening.cli.generate import (
     add_choice_options,
     add_generation_options,
@@ -30,6 +31,7 @@ from opening.cli.progress import TerminalProgress
 from opening.data.batch_ledger import Ledger
 from opening.data.corpus import check_inputs
 from opening.models.file_hash import cached_sha256
+from opening.models.model_source import ModelSource
 from opening.pipeline.batch import (
     BatchPlan,
     BatchSpec,
@@ -48,8 +50,8 @@ PROG = "opening"
 
 def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     b = sub.add_parser("batch", help="run every passage of a corpus; one JSONL record per passage")
-    b.add_argument("inputs", nargs="+", metavar="INPUT", help="files (.txt .md .jsonl .json .csv .tsv) or folders")
-    b.add_argument("--out", required=True, metavar="DATASET.jsonl", help="the ledger: run again to continue")
+    b.add_argument("inputs", nargs="*", metavar="INPUT", help="files (.txt .md .jsonl .json .csv .tsv) or folders")
+    b.add_argument("--out", metavar="DATASET.jsonl", help="the ledger: run again to continue (with --ray: a folder)")
     add_generation_options(b)
     add_choice_options(b)
     b.add_argument("--field", default="text", metavar="NAME", help="the text field of .jsonl/.json items (default text)")
@@ -72,16 +74,17 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         action="store_false",
         help="generate every candidate to its end even when its fate is already sealed",
     )
+    cluster_batch.add_options(b)
 
 
 def _check(args: argparse.Namespace) -> LengthPolicy:
     check_inputs(args.inputs)
     if not 1 <= args.min_tokens <= 100_000:
-        raise BadInput(f"--min-tokens must be between 1 and 100000 (got {args.min_tokens})")
+        raise BadInput("cli.min_tokens", got=args.min_tokens)
     if not 0 <= args.parallel <= MAX_PARALLEL:
-        raise BadInput(f"--parallel must be between 0 (measure) and {MAX_PARALLEL} (got {args.parallel})")
+        raise BadInput("cli.parallel", high=MAX_PARALLEL, got=args.parallel)
     if not args.min_tokens <= args.max_tokens_text <= 100_000:
-        raise BadInput(f"--max-tokens-text must be between --min-tokens and 100000 (got {args.max_tokens_text})")
+        raise BadInput("cli.max_tokens_text", got=args.max_tokens_text)
     return LengthPolicy(args.min_tokens, args.max_tokens_text, args.long)
 
 
@@ -141,9 +144,14 @@ def _summary(stats: BatchStats, prepared: Prepared, ledger: Ledger) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.merge:
+        return cluster_batch.merge(args)
+    if not args.out:
+        raise BadInput("cli.out_missing")
     policy = _check(args)
     params = sampling_from_args(args)
     choice = choice_from_args(args)
+    source = cluster_batch.model_source(args)  # with --ray and --model hf://…: fetched here first
     pick = pick_model(args, Settings.load())
     spec = BatchSpec(
         args.inputs,
@@ -159,6 +167,9 @@ def run(args: argparse.Namespace) -> int:
         args.parallel,
         args.early_stop,
     )
+    if args.ray:
+        spec.family = args.template  # resolved on the driver, from the model the cluster runs
+        return cluster_batch.run(args, spec, source or ModelSource(path=str(pick.path)))
     ledger = open_ledger(spec, cached_sha256(pick.path), pick.family)  # a changed configuration refused before loading
     engine = load_model(pick, params)
     progress = TerminalProgress(unit=" passages")

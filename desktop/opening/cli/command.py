@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from opening.base.errors import BadInput, OpeningError, describe_os_error
+from opening.base.messages import Message
 
 log = logging.getLogger("opening")
 
@@ -39,22 +40,22 @@ def check_argv(argv: Sequence[str]) -> None:
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            raise BadInput(f"argument {n} is not valid UTF-8 text") from None
+            raise BadInput("cli.arg_not_utf8", n=n) from None
 
 
 def write_stdout(text: str) -> None:
     """Write a result; a closed pipe ends the command quietly, a closed or full stdout is an error."""
     out = sys.stdout
     if out is None:
-        raise OpeningError("standard output is closed; nothing could be printed")
+        raise OpeningError("cli.stdout_closed")
     try:
         out.write(text)
         out.flush()
     except BrokenPipeError:
         raise _ReaderGone from None
     except (OSError, ValueError) as exc:  # ValueError: the stream was closed
-        reason = describe_os_error(exc) if isinstance(exc, OSError) else "it is closed"
-        raise OpeningError(f"could not write to standard output: {reason}") from None
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else Message("os.closed")
+        raise OpeningError("cli.stdout_failed", reason=reason) from None
 
 
 def _silence_stdout() -> None:

@@ -35,7 +35,7 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     params = sampling_from_args(args)
     if args.limit is not None and args.limit < 1:
-        raise BadInput(f"--limit must be at least 1 (got {args.limit})")
+        raise BadInput("cli.limit", got=args.limit)
     pairs = load_dev_pairs(Path(args.dev))[: args.limit]
     engine = load_model(pick_model(args, Settings.load()), params, max((p.output for p in pairs), key=len))
     progress = TerminalProgress(unit="texts")

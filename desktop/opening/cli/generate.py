@@ -134,9 +134,9 @@ def sampling_from_args(args: argparse.Namespace) -> SamplingParams:
     )
     params.validate()
     if args.threads is not None and not 1 <= args.threads <= MAX_THREADS_SETTING:
-        raise BadInput(f"--threads must be between 1 and {MAX_THREADS_SETTING} (got {args.threads})")
+        raise BadInput("cli.threads", high=MAX_THREADS_SETTING, got=args.threads)
     if args.model == "":
-        raise BadInput("--model needs a file name")
+        raise BadInput("cli.model_empty")
     return params
 
 
@@ -148,12 +148,12 @@ def choice_from_args(args: argparse.Namespace) -> Choice:
 
 def _text(args: argparse.Namespace) -> str:
     if args.text is not None and args.file is not None:
-        raise BadInput("give the text either as an argument or with --file, not both")
+        raise BadInput("cli.text_twice")
     if args.file is not None:
         return read_text_file(args.file)
     if args.text is not None:
         return args.text
-    raise BadInput("no text: give it as an argument, or with --file PATH (--file - reads standard input)")
+    raise BadInput("cli.no_text")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     params = sampling_from_args(args)
     choice = choice_from_args(args)
     if args.save == "":
-        raise BadInput("--save needs a file name")
+        raise BadInput("cli.save_empty")
     dataset = DatasetFile.open(args.save, args.save_format) if args.save is not None else None
     engine = load_model(pick_model(args, Settings.load()), params, text)
     progress = TerminalProgress()

@@ -41,7 +41,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     from opening.base.errors import BadInput
 
     if not Path(args.dataset).is_file():
-        raise BadInput(f"{args.dataset} is not a file")
+        raise BadInput("path.not_a_file", path=args.dataset)
     args.review = args.dataset
     return _cmd_gui(args)
 

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from opening.base.checks import regular_file
 from opening.base.errors import BadInput, ModelError
+from opening.base.messages import Message
 from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
 from opening.cli.command import write_stdout
@@ -51,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     command = args.models_command
     if command in ("inspect", "add"):
         if not args.path:
-            raise BadInput("no model file given (an empty name)")
-        regular_file(Path(args.path), "model file")  # a wrong path is bad input (exit 2); a bad file a model error
+            raise BadInput("path.none_given", what=Message("what.model_file"))
+        regular_file(Path(args.path), "what.model_file")  # a wrong path is bad input (exit 2); a bad file a model error
     out = io.StringIO()  # written in one piece at the end: a closed pipe or full disk is handled once
     if command == "list":
         code = _list(args.format, out)
@@ -172,7 +173,7 @@ def _download(args: argparse.Namespace, out: TextIO) -> int:
         repo_id, filename = entry.repo_id, entry.filename
         revision, sha256 = args.revision or entry.revision, args.sha256 or entry.sha256
     if args.folder == "":
-        raise BadInput("--folder needs a folder name")
+        raise BadInput("cli.folder_empty")
     folder = Path(args.folder).expanduser() if args.folder else None
     check_request(repo_id, filename, sha256, folder)  # before anything is said or moved
     print(f"opening: downloading {repo_id}/{filename} ({revision})", file=sys.stderr)

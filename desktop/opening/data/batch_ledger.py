@@ -52,6 +52,17 @@ def earlier_config(path: str | Path) -> dict[str, Any] | None:
     return earlier_run(path)[0]
 
 
+def move_aside(path: Path) -> Path:
+    """``--restart``: the earlier run (a file or a folder of shards) renamed ``NAME.before-TIME``, never deleted."""
+    aside = path.with_name(f"{path.stem}.before-{_dt.datetime.now():%Y%m%d-%H%M%S}{path.suffix}")
+    try:
+        path.rename(aside)
+    except OSError as exc:
+        raise BadInput("batch.cannot_move_aside", path=path, reason=describe_os_error(exc)) from None
+    log.warning("moved the earlier run aside: %s", aside)
+    return aside
+
+
 @dataclass
 class Ledger:
     path: Path
@@ -66,14 +77,9 @@ class Ledger:
     def open(cls, path: str | Path, config: dict[str, Any], *, restart: bool = False) -> Ledger:
         path = Path(path)
         if path.suffix.lower() != ".jsonl":
-            raise BadInput(f"--out must be a .jsonl file (got {path.name}): batch mode writes one record per line")
+            raise BadInput("batch.out_not_jsonl", name=path.name)
         if restart and path.exists():
-            aside = path.with_name(f"{path.stem}.before-{_dt.datetime.now():%Y%m%d-%H%M%S}{path.suffix}")
-            try:
-                path.rename(aside)
-            except OSError as exc:
-                raise BadInput(f"cannot move {path} aside to restart: {describe_os_error(exc)}") from None
-            log.warning("moved the earlier run aside: %s", aside)
+            move_aside(path)
         file = DatasetFile.open(path, "jsonl")
         ledger = cls(path, config, file=file)
         if path.exists():
@@ -84,14 +90,11 @@ class Ledger:
         assert self.file is not None
         for n, item in enumerate(self.file.items(), 1):
             if not isinstance(item, dict) or not isinstance(item.get("key"), str):
-                raise BadInput(f"{self.path} line {n} is not a batch record (no key): write the batch to another --out")
+                raise BadInput("batch.not_a_batch", path=self.path, line=n)
             old = item.get("config")
             if isinstance(old, dict) and old != self.config:
                 diffs = "; ".join(config_differences(old, self.config))
-                raise BadInput(
-                    f"{self.path} holds a run with other settings ({diffs}). Run with the same settings to continue"
-                    " it, --restart to move it aside and start over, or --out another file."
-                )
+                raise BadInput("batch.other_settings", path=self.path, diffs=diffs)
             self.done.add(item["key"])
             status = str(item.get("status", ""))
             self.counts[status] = self.counts.get(status, 0) + 1

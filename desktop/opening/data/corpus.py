@@ -223,4 +223,4 @@ def _table(name: str, text: str, column: str, delimiter: str) -> Iterator[Passag
 def check_inputs(inputs: list[str]) -> None:
     """Refuse a command line with no input at all."""
     if not inputs:
-        raise BadInput("no input: give files or folders of .txt .md .jsonl .json .csv .tsv")
+        raise BadInput("batch.no_input")

@@ -41,6 +41,7 @@ from filelock import FileLock, Timeout
 from opening.base.atomic import atomic_write_bytes, fsync_dir
 from opening.base.checks import new_or_regular_file
 from opening.base.errors import OpeningError, describe_os_error
+from opening.base.messages import Message
 from opening.data.records import FORMATS, PairRecord, detect_format
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class SaveError(OpeningError):
 def format_for(path: Path, requested: str | None = None) -> str:
     if requested:
         if requested not in FORMATS:
-            raise SaveError(f"unknown dataset format '{requested}' (choose one of {', '.join(FORMATS)})")
+            raise SaveError("save.unknown_format", fmt=requested, known=", ".join(FORMATS))
         return requested
     return "jsonl" if path.suffix.lower() == ".jsonl" else "demo"
 
@@ -69,10 +70,10 @@ def dumps_strict(item: Any, *, compact: bool = False) -> bytes:
         separators = (",", ":") if compact else None
         return json.dumps(item, ensure_ascii=False, allow_nan=False, separators=separators).encode("utf-8")
     except (ValueError, UnicodeEncodeError) as exc:
-        raise SaveError(f"the pair cannot be written as strict JSON ({exc}); nothing was saved") from None
+        raise SaveError("save.not_strict_json", detail=str(exc)) from None
 
 
-def loads_strict(raw: bytes | str, where: str) -> Any:
+def loads_strict(raw: bytes | str, where: str | Message) -> Any:
     """Parse JSON the way other tools will: refuse NaN/Infinity, lone surrogates, absurd nesting or digits."""
 
     def constant(name: str) -> Any:
@@ -82,11 +83,11 @@ def loads_strict(raw: bytes | str, where: str) -> Any:
         value = json.loads(raw, parse_constant=constant)
         json.dumps(value, ensure_ascii=False).encode("utf-8")  # lone surrogates cannot round-trip
     except RecursionError:
-        raise SaveError(f"{where} is nested too deeply to be a dataset; not touching it") from None
+        raise SaveError("dataset.too_deep", where=where) from None
     except UnicodeError:
-        raise SaveError(f"{where} holds text that is not valid Unicode; not touching it") from None
+        raise SaveError("dataset.bad_unicode", where=where) from None
     except ValueError as exc:
-        raise SaveError(f"{where} is not valid JSON ({str(exc)[:120]}); not touching it") from None
+        raise SaveError("dataset.not_json", where=where, detail=str(exc)[:120]) from None
     return value
 
 
@@ -108,12 +109,12 @@ class Placed:
 def _utf8_prefix(raw: bytes, where: str) -> str:
     """``raw`` decoded (a character cut at the end of a block is dropped); refuse NUL bytes and non-UTF-8."""
     if b"\x00" in raw:
-        raise SaveError(f"{where} is not a UTF-8 text file (it has NUL bytes); not touching it")
+        raise SaveError("dataset.nul", where=where)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(raw) - 3:
-            raise SaveError(f"{where} is not a UTF-8 text file; not touching it") from None
+            raise SaveError("dataset.not_utf8", where=where) from None
         return raw[: exc.start].decode("utf-8", errors="strict")
 
 
@@ -135,7 +136,7 @@ class DatasetFile:
         """Check the target now (a regular file or a new name in an existing folder; a dataset of a
         compatible format); later saves re-check under the lock."""
         path = Path(path).expanduser()
-        exists = new_or_regular_file(path, "dataset file", SaveError) is not None
+        exists = new_or_regular_file(path, "what.dataset_file", SaveError) is not None
         if path.is_symlink():
             path = path.resolve()  # write through the link, never replace it
         chosen = format_for(path, fmt)
@@ -153,7 +154,7 @@ class DatasetFile:
                 if found is not None and fmt is None:
                     dataset.fmt = found  # keep the file's own format
                 elif found is not None and found != chosen:
-                    raise SaveError(f"{path} holds {found}-format pairs; not adding {chosen}-format ones")
+                    raise SaveError("dataset.other_format", path=path, found=found, chosen=chosen)
         return dataset
 
     def _check_again_locked(self) -> str | None:
@@ -181,14 +182,12 @@ class DatasetFile:
         try:
             lock.acquire()
         except Timeout:
-            raise SaveError(
-                f"{self.path} is being written by another program for over {LOCK_TIMEOUT_S:.0f} s; try again when it has finished"
-            ) from None
+            raise SaveError("dataset.locked", path=self.path, seconds=LOCK_TIMEOUT_S) from None
         except OSError as exc:
             if reading:
                 yield
                 return
-            raise SaveError(f"cannot save to {self.path}: {describe_os_error(exc)}; the file was not changed") from None
+            raise SaveError("dataset.cannot_save", path=self.path, reason=describe_os_error(exc)) from None
         try:
             self._recover()
             yield
@@ -203,7 +202,7 @@ class DatasetFile:
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise SaveError(f"cannot read the journal {journal}: {describe_os_error(exc)}") from None
+            raise SaveError("dataset.journal_unreadable", path=journal, reason=describe_os_error(exc)) from None
         try:
             entry = json.loads(raw)
             size, offset, tail = int(entry["size"]), int(entry["offset"]), base64.b64decode(entry["tail"])
@@ -225,7 +224,7 @@ class DatasetFile:
             journal.unlink()
             fsync_dir(self.path.parent)
         except OSError as exc:
-            raise SaveError(f"cannot restore {self.path} after an interrupted save: {describe_os_error(exc)}") from None
+            raise SaveError("dataset.cannot_restore", path=self.path, reason=describe_os_error(exc)) from None
         log.warning("restored the end of %s after an interrupted save", self.path)
 
     def _splice(self, offset: int, new: bytes, *, in_place: bool = False) -> None:
@@ -236,7 +235,7 @@ class DatasetFile:
         try:
             fh = self.path.open("x+b" if created else "r+b")
         except OSError as exc:
-            raise SaveError(f"could not save to {self.path}: {describe_os_error(exc)}; the file was not changed") from None
+            raise SaveError("dataset.cannot_save", path=self.path, reason=describe_os_error(exc)) from None
         with fh:
             size = os.fstat(fh.fileno()).st_size
             fh.seek(offset)
@@ -248,7 +247,7 @@ class DatasetFile:
                 fh.close()
                 if created:
                     self.path.unlink(missing_ok=True)
-                raise SaveError(f"could not save to {self.path}: {describe_os_error(exc)}; the file was not changed") from None
+                raise SaveError("dataset.cannot_save", path=self.path, reason=describe_os_error(exc)) from None
             try:
                 fd = fh.fileno()
                 done = 0
@@ -260,7 +259,7 @@ class DatasetFile:
             except OSError as exc:
                 reason = describe_os_error(exc)
                 self._undo_in_place(fh, offset, old, size, in_place=in_place)
-                raise SaveError(f"could not save to {self.path}: {reason}; the file was not changed") from None
+                raise SaveError("dataset.cannot_save", path=self.path, reason=reason) from None
         if created:
             fsync_dir(self.path.parent)
         journal.unlink()
@@ -288,7 +287,7 @@ class DatasetFile:
                 fh.seek(offset)
                 return fh.read(n)
         except OSError as exc:
-            raise SaveError(f"cannot read {self.path}: {describe_os_error(exc)}") from None
+            raise SaveError("path.cannot_read", path=self.path, reason=describe_os_error(exc)) from None
 
     def _size(self) -> int:
         try:
@@ -296,7 +295,7 @@ class DatasetFile:
         except FileNotFoundError:
             return 0
         except OSError as exc:
-            raise SaveError(f"cannot read {self.path}: {describe_os_error(exc)}") from None
+            raise SaveError("path.cannot_read", path=self.path, reason=describe_os_error(exc)) from None
 
     def _tail(self, limit: int = 4096) -> tuple[int, bytes]:
         size = self._size()
@@ -310,7 +309,7 @@ class DatasetFile:
         head = self._read_at(0, 1 << 16)
         _utf8_prefix(head, str(self.path))
         if head.startswith(b"\xef\xbb\xbf"):
-            raise SaveError(f"{self.path} starts with a byte-order mark; not touching it")
+            raise SaveError("dataset.bom", path=self.path)
         if self.fmt == "jsonl":
             self._check_jsonl()
             return None
@@ -333,14 +332,15 @@ class DatasetFile:
             if complete:
                 return line
             if block >= _HEAD_MAX:
-                raise SaveError(f"{self.path} has a line over {_HEAD_MAX >> 20} MB; not touching it")
+                raise SaveError("dataset.long_line", path=self.path, mb=_HEAD_MAX >> 20)
             block *= 4
 
     def _check_jsonl(self) -> None:
         first, last = self._edge_line(last=False), self._edge_line(last=True)
-        for n, line in (("first", first), ("last", last)):
-            if line.strip(_WS) and not isinstance(loads_strict(line, f"{self.path}'s {n} line"), dict):
-                raise SaveError(f"{self.path}: its {n} line is not a JSON object; not touching it")
+        for which, line in (("dataset.first_line", first), ("dataset.last_line", last)):
+            where = Message(which, {"path": self.path})
+            if line.strip(_WS) and not isinstance(loads_strict(line, where), dict):
+                raise SaveError("dataset.line_not_object", where=where)
 
     def _check_array(self) -> str | None:
         where = str(self.path)
@@ -349,20 +349,20 @@ class DatasetFile:
         if not body.startswith(b"["):
             if len(head) < (1 << 20):
                 loads_strict(head, where)  # a small file that is not JSON at all says so
-            raise SaveError(f"{where} is JSON but not a list of pairs; not touching it")
+            raise SaveError("dataset.not_pairs", where=where)
         _, tail = self._tail()
         end = tail.rstrip(_WS)
         if not end.endswith(b"]"):
-            raise SaveError(f"{where} is not valid JSON (it does not end with ']'); not touching it")
+            raise SaveError("dataset.no_end", where=where)
         before = end[:-1].rstrip(_WS)
         if body[1:].lstrip(_WS).startswith(b"]"):
             return None  # an empty array
         if not before.endswith(b"}"):
-            raise SaveError(f"{where} is JSON but not a list of pairs (its last item is not an object); not touching it")
+            raise SaveError("dataset.last_not_object", where=where)
         first = self._first_item(where)
         found = detect_format([first])
         if found is None:
-            raise SaveError(f"{where} is JSON but not a list of pairs; not touching it")
+            raise SaveError("dataset.not_pairs", where=where)
         return found
 
     def _first_item(self, where: str) -> Any:
@@ -375,10 +375,10 @@ class DatasetFile:
             try:
                 item, consumed = decoder.raw_decode(text)
             except RecursionError:
-                raise SaveError(f"{where} is nested too deeply to be a dataset; not touching it") from None
+                raise SaveError("dataset.too_deep", where=where) from None
             except ValueError:
                 if len(raw) < size or size >= _HEAD_MAX:
-                    raise SaveError(f"{where} is not valid JSON (its first item does not parse); not touching it") from None
+                    raise SaveError("dataset.first_bad", where=where) from None
                 size *= 4
                 continue
             return loads_strict(text[:consumed], where)
@@ -419,9 +419,7 @@ class DatasetFile:
             data = self._read_at(0, self._size())
             at = data.find(placed.item)
             if at < 0 or data.find(placed.item, at + 1) >= 0:
-                raise SaveError(
-                    f"the pair saved in {self.path} was changed by something else since it was saved; not touching it"
-                )
+                raise SaveError("dataset.pair_changed", path=self.path)
         before = self._read_at(max(0, at - 4096), min(at, 4096))
         if self.fmt == "jsonl":
             lead = b"" if not before or before.endswith(b"\n") else b"\n"
@@ -449,7 +447,7 @@ class DatasetFile:
         ``slack`` spaces follow ``new`` so that the next small change fits. Returns the item's new length."""
         with self._locked():
             if self._read_at(offset, len(old)) != old:
-                raise SaveError(f"{self.path} was changed by something else at this record; reload it (nothing was written)")
+                raise SaveError("dataset.record_changed", path=self.path)
             if len(new) == len(old) or (pad and len(new) < len(old)):
                 self._splice(offset, new.ljust(len(old)), in_place=True)
                 return len(old)
@@ -481,10 +479,14 @@ class DatasetFile:
         if not raw.strip(_WS):
             return []
         if self.fmt == "jsonl":
-            return [loads_strict(line, f"{self.path} line {n}") for n, line in enumerate(raw.split(b"\n"), 1) if line.strip(_WS)]
+            return [
+                loads_strict(line, Message("dataset.line_n", {"path": self.path, "n": n}))
+                for n, line in enumerate(raw.split(b"\n"), 1)
+                if line.strip(_WS)
+            ]
         data = loads_strict(raw, str(self.path))
         if not isinstance(data, list):
-            raise SaveError(f"{self.path} is JSON but not a list of pairs")
+            raise SaveError("dataset.not_pairs_plain", path=self.path)
         return data
 
     def count(self) -> int:

@@ -141,7 +141,7 @@ def read_items(path: Path, report: ExportReport) -> Iterator[Any]:
     try:
         fh = path.open("rb")
     except OSError as exc:
-        raise BadInput(f"cannot read {path}: {describe_os_error(exc)}") from None
+        raise BadInput("path.cannot_read", path=path, reason=describe_os_error(exc)) from None
     with fh:
         head = fh.read(1 << 16).lstrip()
         fh.seek(0)
@@ -149,7 +149,7 @@ def read_items(path: Path, report: ExportReport) -> Iterator[Any]:
             try:
                 items = json.loads(fh.read().decode("utf-8-sig"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise BadInput(f"{path} is not a valid JSON array ({exc})") from None
+                raise BadInput("export.bad_array", path=path, detail=str(exc)) from None
             yield from items
             return
         for number, line in enumerate(fh, start=1):
@@ -275,7 +275,7 @@ def _llamafactory(folder: Path, name: str, source: Iterator[Row]) -> int:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BadInput(f"cannot make the folder {folder}: {describe_os_error(exc)}") from None
+        raise BadInput("export.cannot_mkdir", folder=folder, reason=describe_os_error(exc)) from None
     data = folder / f"{name}.json"
     n = _write_array(data, (row.record().to_format("alpaca") for row in source))
     info_path = folder / "dataset_info.json"
@@ -284,9 +284,9 @@ def _llamafactory(folder: Path, name: str, source: Iterator[Row]) -> int:
         try:
             loaded = json.loads(info_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadInput(f"{info_path} is not valid JSON ({exc}); move it away or export to another folder") from None
+            raise BadInput("export.info_not_json", path=info_path, detail=str(exc)) from None
         if not isinstance(loaded, dict):
-            raise BadInput(f"{info_path} is not a JSON object; move it away or export to another folder")
+            raise BadInput("export.info_not_object", path=info_path)
         info = loaded
     info[name] = {
         "file_name": data.name,
@@ -316,17 +316,17 @@ def export(
     and leaves ``out`` as it was).
     """
     if fmt not in EXPORT_FORMATS:
-        raise BadInput(f"unknown export format '{fmt}' (choose one of {', '.join(EXPORT_FORMATS)})")
+        raise BadInput("export.unknown_format", fmt=fmt, known=", ".join(EXPORT_FORMATS))
     for status in statuses or ():
         if status not in STATUSES:
-            raise BadInput(f"unknown status '{status}' (choose from {', '.join(STATUSES)})")
+            raise BadInput("export.unknown_status", status=status, known=", ".join(STATUSES))
     dataset, out = Path(dataset), Path(out)
     if not dataset.is_file():
-        raise BadInput(f"{dataset} is not a file")
+        raise BadInput("path.not_a_file", path=dataset)
     if out.resolve() == dataset.resolve():
-        raise BadInput("the export would overwrite the dataset itself: choose another --out")
+        raise BadInput("export.onto_itself")
     if fmt != "llamafactory" and not out.parent.is_dir():
-        raise BadInput(f"the folder {out.parent} does not exist")
+        raise BadInput("path.folder_missing", folder=out.parent)
     report = ExportReport()
     source = rows(dataset, statuses, report, watch)
     try:
@@ -338,12 +338,12 @@ def export(
             report.rows = _write_csv(out, source)
         elif fmt == "dpo":
             if prompt_for is None:
-                raise BadInput("the dpo export needs the generator's prompt")
+                raise BadInput("export.dpo_needs_prompt")
             report.rows = _write_lines(out, _preferences(source, prompt_for))
         else:
             report.rows = _llamafactory(out, name or dataset.stem, source)
     except OSError as exc:
-        raise BadInput(f"cannot write {out}: {describe_os_error(exc)}") from None
+        raise BadInput("path.cannot_write", path=out, reason=describe_os_error(exc)) from None
     if report.broken_lines:
         log.warning("%s: %d broken lines skipped", dataset, len(report.broken_lines))
     return report

@@ -90,4 +90,4 @@ class SavedPair:
 
 def _check_savable(record: PairRecord) -> None:
     if not record.instruction.strip():
-        raise SaveError("the instruction is empty: write one or pick another candidate before saving")
+        raise SaveError("save.empty_instruction")

@@ -76,7 +76,7 @@ class ReviewFile:
         self.path = Path(path).expanduser()
         suffix = self.path.suffix.lower()
         if suffix not in (".jsonl", ".json"):
-            raise BadInput(f"{self.path.name}: the review reads datasets in JSON Lines (.jsonl) or JSON arrays (.json)")
+            raise BadInput("review.kind", name=self.path.name)
         self.lines = suffix == ".jsonl"
         self.offsets: list[int] = []
         self.ends: list[int] = []
@@ -95,7 +95,7 @@ class ReviewFile:
             stat = self.path.stat()
             fh = self.path.open("rb")
         except OSError as exc:
-            raise BadInput(f"cannot open {self.path}: {describe_os_error(exc)}") from None
+            raise BadInput("path.cannot_open", path=self.path, reason=describe_os_error(exc)) from None
         with fh:
             self.offsets, self.ends = _line_spans(fh) if self.lines else _array_spans(fh.read(), self.path.name)
         self.stamp = (stat.st_size, stat.st_mtime_ns)
@@ -157,7 +157,7 @@ class ReviewFile:
     def edit(self, index: int, instruction: str, extra_input: str = "") -> dict[str, Any]:
         """The person's own instruction (and input) for this record's pair; status ``edited``."""
         if not instruction.strip():
-            raise BadInput("the instruction is empty: write one, or reject the record")
+            raise BadInput("review.empty_instruction")
 
         def apply(rec: dict[str, Any]) -> None:
             pair = _pair_dict(rec)
@@ -172,7 +172,7 @@ class ReviewFile:
         def apply(rec: dict[str, Any]) -> None:
             cands = rec.get("candidates") or []
             if not 0 <= candidate < len(cands) or not str(cands[candidate].get("instruction", "")).strip():
-                raise BadInput(f"candidate {candidate + 1} has no instruction to pick")
+                raise BadInput("review.candidate_empty", k=candidate + 1)
             pair = _pair_dict(rec)
             pair["instruction"] = cands[candidate]["instruction"]
             pair["input"] = cands[candidate].get("input", "")
@@ -194,8 +194,7 @@ class ReviewFile:
         with self._lock:
             before = self._read(index)
             if before is None:
-                what = "line" if self.lines else "record"
-                raise BadInput(f"{what} {index + 1} of {self.path.name} is broken (not valid JSON); it is left as it is")
+                raise BadInput("review.broken_line" if self.lines else "review.broken_record", n=index + 1, name=self.path.name)
             after = copy.deepcopy(before)
             apply(after)
             old = self._bytes(index)
@@ -208,9 +207,7 @@ class ReviewFile:
         these very bytes (undo); else shorter ones are padded in place and longer ones get room to spare."""
         old = self._bytes(index)
         if self.changed_on_disk():
-            raise SaveError(
-                f"{self.path.name} was changed by something else since it was opened; reload it (nothing was written)"
-            )
+            raise SaveError("review.changed_on_disk", name=self.path.name)
         if self._dataset is None:
             self._dataset = DatasetFile.open(self.path, "jsonl" if self.lines else None)
         length = self._dataset.rewrite(self.offsets[index], old, new, pad=not exact, slack=0 if exact else SLACK)
@@ -265,13 +262,13 @@ def _array_spans(raw: bytes, name: str) -> tuple[list[int], list[int]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{name} is not UTF-8 text (byte {exc.start}); it cannot be reviewed") from None
+        raise BadInput("review.not_utf8", name=name, at=exc.start) from None
     decoder = json.JSONDecoder()
     offsets: list[int] = []
     ends: list[int] = []
     i = _skip_ws(text, 0)
     if not text.startswith("[", i):
-        raise BadInput(f"{name} is not a JSON array of records; it cannot be reviewed")
+        raise BadInput("review.not_array", name=name)
     i = _skip_ws(text, i + 1)
     done_chars, done_bytes = 0, 0
 
@@ -285,7 +282,7 @@ def _array_spans(raw: bytes, name: str) -> tuple[list[int], list[int]]:
         try:
             _, end = decoder.raw_decode(text, i)
         except (ValueError, RecursionError):
-            raise BadInput(f"{name} is not valid JSON at byte {byte_at(i)}; fix it (or review a JSONL copy)") from None
+            raise BadInput("review.bad_json_at", name=name, at=byte_at(i)) from None
         offsets.append(byte_at(i))
         while end < len(text) and text[end] == " ":
             end += 1
@@ -294,7 +291,7 @@ def _array_spans(raw: bytes, name: str) -> tuple[list[int], list[int]]:
         if text.startswith(",", i):
             i = _skip_ws(text, i + 1)
         elif not text.startswith("]", i):
-            raise BadInput(f"{name} is not valid JSON at byte {byte_at(min(i, len(text)))}; fix it (or review a JSONL copy)")
+            raise BadInput("review.bad_json_at", name=name, at=byte_at(min(i, len(text))))
     return offsets, ends
 
 
@@ -312,7 +309,7 @@ def _pair_dict(rec: dict[str, Any]) -> dict[str, Any]:
     if "pair" in rec or "candidates" in rec:  # a batch record without a pair keeps its text in "text"
         output = rec.get("text")
         if not isinstance(output, str) or not output:
-            raise BadInput("this record has no pair and does not hold its text; run the passage again to review it")
+            raise BadInput("review.no_text")
         rec["pair"] = {"instruction": "", "input": "", "output": output}
         return rec["pair"]
     return rec  # a pair record: instruction / input / output at the top level

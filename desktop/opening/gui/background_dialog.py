@@ -9,22 +9,22 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from opening.base.errors import Cancelled, OpeningError
-from opening.gui.strings import tr
+from opening.gui.strings import Words, error_words, tr
 
 
 class JobWorker(QObject):
     """Base of the dialogs' workers: ``finish(work)`` reports the result or the failure as signals."""
 
     done = Signal(object)
-    failed = Signal(str, bool)  # message, cancelled
+    failed = Signal(object, bool)  # Words or text, cancelled
 
     def finish(self, work: Callable[[], object]) -> None:
         try:
             result = work()
         except Cancelled as exc:
-            self.failed.emit(str(exc), True)
+            self.failed.emit(error_words(exc), True)
         except OpeningError as exc:
-            self.failed.emit(str(exc), False)
+            self.failed.emit(error_words(exc), False)
         except Exception as exc:  # never let a worker exception vanish
             self.failed.emit(f"{type(exc).__name__}: {exc}", False)
         else:
@@ -93,10 +93,10 @@ class BackgroundDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self._start.emit(job)
 
-    @Slot(str, bool)
-    def _on_failed(self, message: str, cancelled: bool) -> None:
+    @Slot(object, bool)
+    def _on_failed(self, message: Words | str, cancelled: bool) -> None:
         self._ended()
-        self.status.setText(self.cancelled_text(message) if cancelled else tr("error", reason=message))
+        self.status.setText(self.cancelled_text(str(message)) if cancelled else tr("error", reason=message))
         self.finished_job.emit()
 
     def cancelled_text(self, message: str) -> str:

@@ -37,7 +37,7 @@ from opening.base.sampling import SamplingParams
 from opening.data.batch_ledger import earlier_run
 from opening.gui.engine_worker import BatchJob, EngineThread
 from opening.gui.folders import start_dir
-from opening.gui.strings import tr
+from opening.gui.strings import Words, error_words, tr, window_message, words
 from opening.pipeline.batch import BatchPlan, BatchSpec, BatchStats, Prepared
 from opening.pipeline.batch_plan import MAX_PARALLEL
 
@@ -52,7 +52,7 @@ class BatchPanel(QWidget):
         params: Callable[[], SamplingParams],
         choice: Callable[[], Choice],
         ready: Callable[[], str | None],
-        message: Callable[[str, bool], None],
+        message: Callable[[Words | str, bool], None],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -171,16 +171,16 @@ class BatchPanel(QWidget):
             if config is not None:
                 self.earlier.setText(tr("batch_earlier", n=count))
         except OpeningError as exc:
-            self.earlier.setText(str(exc))
+            self.earlier.setText(str(error_words(exc)))
 
     # -- running ---------------------------------------------------------------------------------
 
     def spec(self) -> BatchSpec:
         inputs, out = self.input_list(), self.output.text().strip()
         if not inputs:
-            raise BadInput(tr("batch_need_inputs"))
+            raise BadInput(window_message("batch_need_inputs"))
         if not out.lower().endswith(".jsonl"):
-            raise BadInput(tr("batch_need_output"))
+            raise BadInput(window_message("batch_need_output"))
         params = self.params()
         params.validate()
         choice = self.choice()
@@ -198,7 +198,7 @@ class BatchPanel(QWidget):
         try:
             spec = self.spec()
         except OpeningError as exc:
-            self.message(str(exc), True)
+            self.message(error_words(exc), True)
             return
         self.job = BatchJob(spec)
         self._set_running(True)
@@ -242,7 +242,7 @@ class BatchPanel(QWidget):
         problems = "; ".join(str(p) for p in prepared.problems[:3])
         self.summary.setText(tr("batch_prepared", read=prepared.read, todo=self.total, skipped=skipped or "0"))
         if problems:
-            self.message(tr("batch_problems", n=len(prepared.problems), first=problems), True)
+            self.message(words("batch_problems", n=len(prepared.problems), first=problems), True)
 
     @Slot(object)
     def _on_planned(self, plan: BatchPlan) -> None:
@@ -286,7 +286,7 @@ class BatchPanel(QWidget):
         self.check_output()
 
     @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: Words | str) -> None:
         self.job = None
         self.paused = False
         self._set_running(False)

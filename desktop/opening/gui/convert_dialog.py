@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from opening.base.errors import Cancelled
 from opening.gui.background_dialog import BackgroundDialog, JobWorker
 from opening.gui.folders import start_dir
-from opening.gui.strings import tr
+from opening.gui.strings import tr, window_message
 from opening.models.registry import register
 from opening_convert.types import ALL_TYPES, DEFAULT_TYPE
 
@@ -42,14 +42,14 @@ class ConvertWorker(JobWorker):
 
         def report(stage: str, fraction: float) -> None:
             if cancel.is_set() and stage == "writing":
-                raise Cancelled("the conversion was cancelled; no file was left")
+                raise Cancelled(window_message("cv_cancelled_clean"))
             self.progress.emit(stage, fraction)
 
         def work() -> Path:
             convert(checkpoint, out, out_type, progress=report)
             if cancel.is_set():
                 out.unlink(missing_ok=True)
-                raise Cancelled("the conversion was cancelled; the quantized file was discarded")
+                raise Cancelled(window_message("cv_cancelled_discarded"))
             register(out, "added")
             return out
 

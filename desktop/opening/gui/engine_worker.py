@@ -16,9 +16,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from opening.base.errors import BadInput, Cancelled, OpeningError
+from opening.base.messages import Message
+from opening.gui.strings import error_words, words
 from opening.llama.engine import EngineSettings
 from opening.pipeline.batch import BatchSpec
 from opening.pipeline.request import Request
+from opening.pipeline.run import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ class LoadJob:
 class RunJob:
     request: Request
     source: str = "window"
+    partial: Outcome | None = None
+    """A cancelled run whose finished candidates are to be ranked ("Rank what is done"), not a new run."""
     cancel: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.perf_counter)
 
@@ -52,23 +57,23 @@ class Loaded:
     path: Path
     name: str
     load_ms: float
-    gpu_note: str = ""
+    gpu_note: Message | None = None
     """Why the model ended up on the CPU when GPU layers were asked for ("" otherwise)."""
 
 
 class EngineWorker(QObject):
     loadProgress = Signal(float)
     loaded = Signal(object)  # Loaded
-    loadFailed = Signal(object, str)  # path, reason
+    loadFailed = Signal(object, object)  # path, reason (Words or text)
     stage = Signal(str, float)  # "generating" / "scoring" / "hashing", fraction done
     piece = Signal(int, str)
     finished = Signal(object, float)  # Outcome, seconds
-    failed = Signal(str, bool)  # message, bad input (True) or failure (False)
+    failed = Signal(object, bool)  # message (Words or text), bad input (True) or failure (False)
     batchPrepared = Signal(object)  # pipeline.batch.Prepared
     batchPlanned = Signal(object)  # pipeline.batch.BatchPlan
     batchRecord = Signal(object, object)  # the record written, BatchStats
     batchFinished = Signal(object)  # BatchStats, or None when it failed before running
-    batchFailed = Signal(str)
+    batchFailed = Signal(object)  # Words or text
 
     def __init__(self) -> None:
         super().__init__()
@@ -84,7 +89,7 @@ class EngineWorker(QObject):
         except Cancelled:
             return
         except OpeningError as exc:
-            self.loadFailed.emit(job.path, str(exc))
+            self.loadFailed.emit(job.path, error_words(exc))
             return
         except Exception as exc:  # never let a worker exception vanish
             log.exception("model load crashed")
@@ -97,15 +102,21 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def run(self, job: RunJob) -> None:
-        from opening.pipeline.run import run_request
+        from opening.pipeline.run import rank_finished, run_request
 
         if job.cancel.is_set():
             self.finished.emit(None, 0.0)
             return
         if self._engine is None:
-            self.failed.emit("no model is loaded", False)
+            self.failed.emit(words("no_model"), False)
             return
         try:
+            if job.partial is not None:
+                ranked = rank_finished(
+                    self._engine, job.partial, source=job.source, cancel=job.cancel.is_set, on_stage=self.stage.emit
+                )
+                self.finished.emit(ranked, time.perf_counter() - job.started)
+                return
             outcome = run_request(
                 self._engine,
                 job.request,
@@ -115,10 +126,10 @@ class EngineWorker(QObject):
                 on_stage=self.stage.emit,
             )
         except BadInput as exc:
-            self.failed.emit(str(exc), True)
+            self.failed.emit(error_words(exc), True)
             return
         except OpeningError as exc:
-            self.failed.emit(str(exc), False)
+            self.failed.emit(error_words(exc), False)
             return
         except Exception as exc:
             log.exception("run crashed")
@@ -155,7 +166,7 @@ class EngineWorker(QObject):
                 plan=plan,
             )
         except OpeningError as exc:
-            self.batchFailed.emit(str(exc))
+            self.batchFailed.emit(error_words(exc))
             return
         except Exception as exc:
             log.exception("batch crashed")

@@ -28,7 +28,7 @@ from opening.base.errors import Cancelled
 from opening.data.export import DEFAULT_EXCLUDED, EXPORT_FORMATS, STATUSES, ExportReport, default_target, export
 from opening.gui.background_dialog import BackgroundDialog, JobWorker
 from opening.gui.review_model import status_label
-from opening.gui.strings import tr
+from opening.gui.strings import tr, window_message
 from opening.pipeline.templates import generator_prompt
 
 
@@ -42,7 +42,7 @@ class ExportWorker(JobWorker):
 
         def watch(n: int) -> None:
             if cancel.is_set():
-                raise Cancelled(tr("ex_cancelled"))
+                raise Cancelled(window_message("ex_cancelled"))
             self.progress.emit(n)
 
         self.finish(lambda: export(dataset, fmt, target, statuses=statuses, prompt_for=generator_prompt, watch=watch))

@@ -35,9 +35,9 @@ from opening.gui.review_panel import ReviewPanel
 from opening.gui.run_progress import RunProgress
 from opening.gui.self_test_action import SelfTestAction
 from opening.gui.status_line import StatusLine
-from opening.gui.strings import tr
+from opening.gui.strings import Words, tr, words
 from opening.models.registry import known_models
-from opening.pipeline.run import Outcome
+from opening.pipeline.run import Outcome, finished_candidates
 
 log = logging.getLogger(__name__)
 QDialogT = TypeVar("QDialogT", bound=QDialog)
@@ -67,6 +67,8 @@ class MainWindow(QMainWindow):
         self.engine = EngineThread(self)
         self.run_job: RunJob | None = None
         self.outcome: Outcome | None = None
+        self.cancelled: Outcome | None = None
+        """The last run, when it was cancelled with candidates finished ("Rank what is done" ranks them)."""
         self.review: Review | None = None
         self.saved: SavedPair | None = None
         self.last_run: LastRun | None = None
@@ -106,7 +108,7 @@ class MainWindow(QMainWindow):
         self._wire()
         window_state.restore(self)
         self.retranslate()
-        self.show_status(tr("status_restored") if session.restore(self) else tr("status_ready"))
+        self.show_status(words("status_restored") if session.restore(self) else tr("status_ready"))
         self.form.output_text.setFocus()  # typing starts in the text box
 
     def open_review(self, path: str) -> None:
@@ -147,11 +149,11 @@ class MainWindow(QMainWindow):
         current = str(self.models.path.resolve()) if self.models.path else None
         for known in known_models():
             path = Path(known.path)
-            words = [path.name]
+            parts = [path.name]
             if known.repo_id:
-                words.append(known.repo_id)
-            words.append(tr("demo_too_small") if known.source == "embedded" else tr(f"model_source_{known.source}"))
-            action = self.pick_menu.addAction(" — ".join(words))
+                parts.append(known.repo_id)
+            parts.append(tr("demo_too_small") if known.source == "embedded" else tr(f"model_source_{known.source}"))
+            action = self.pick_menu.addAction(" — ".join(parts))
             action.setCheckable(True)
             action.setChecked(str(path.resolve()) == current)
             action.setToolTip(str(path))
@@ -179,7 +181,7 @@ class MainWindow(QMainWindow):
     def run_self_test(self) -> None:
         """Help ▸ Self-test: the demo model end to end, on its own thread; the verdict in a message box."""
         if self.self_test.start():
-            self.show_status(tr("self_test_running"))
+            self.show_status(words("self_test_running"))
 
     def bring_to_front(self) -> None:
         """Another start of the app asked for this window."""
@@ -206,6 +208,7 @@ class MainWindow(QMainWindow):
         self.results.copy_button.clicked.connect(lambda: operations.copy_json(self))
         self.results.undo_button.clicked.connect(lambda: operations.undo_save(self))
         self.results.browse_button.clicked.connect(lambda: operations.choose_dataset(self))
+        self.results.rank_button.clicked.connect(lambda: operations.rank_done(self))
         self.shortcuts = shortcuts.install(
             self,
             {
@@ -237,8 +240,8 @@ class MainWindow(QMainWindow):
     def show_convert_dialog(self) -> ConvertDialog:
         return operations.show_dialog(self, ConvertDialog(self), "converted")
 
-    @Slot(str, bool)
-    def _on_model_message(self, text: str, error: bool) -> None:
+    @Slot(object, bool)
+    def _on_model_message(self, text: Words | str, error: bool) -> None:
         if error:
             self.show_error(text)
         elif self.run_job is None:
@@ -252,7 +255,7 @@ class MainWindow(QMainWindow):
     @Slot(str, float)
     def _on_stage(self, stage: str, fraction: float) -> None:
         if stage in ("scoring", "hashing") and self.run_job is not None and not self.run_job.cancel.is_set():
-            self.show_status(tr("status_ranking" if stage == "scoring" else "status_hashing", pct=100 * fraction))
+            self.show_status(words("status_ranking" if stage == "scoring" else "status_hashing", pct=100 * fraction))
             if stage == "scoring":
                 self.progress.scoring(fraction)
 
@@ -267,8 +270,16 @@ class MainWindow(QMainWindow):
             self.runFinished.emit()
 
     def _show_outcome(self, outcome: Outcome | None, seconds: float) -> None:
+        self.cancelled = None
+        self.results.rank_button.setVisible(False)
         if outcome is None or outcome.ranking is None:
-            self.show_status(tr("status_cancelled"))
+            finished = 0 if outcome is None else finished_candidates(outcome.result)
+            if finished:
+                self.cancelled = outcome
+                self.results.rank_button.setVisible(True)
+                self.show_status(words("status_cancelled_rank", n=finished))
+            else:
+                self.show_status(words("status_cancelled"))
             return
         self.outcome, self.review = outcome, Review(outcome.records)
         ranking = outcome.ranking
@@ -277,18 +288,18 @@ class MainWindow(QMainWindow):
         if outcome.chosen is None and ranking.best is not None:  # nothing helps: shown, never auto-saved
             self.results.select_index(ranking.best)
             best = ranking.candidates[ranking.best]
-            self.show_error(tr("status_nothing_helps", ifd=best.ifd or 0.0, limit=ranking.choice.helps_below))
+            self.show_error(words("status_nothing_helps", ifd=best.ifd or 0.0, limit=ranking.choice.helps_below))
             return
         if outcome.chosen is None:
-            self.show_error(tr("status_all_rejected", reasons=ranking.rejection_summary()))
+            self.show_error(words("status_all_rejected", reasons=ranking.rejection_summary()))
             return
         self.pick_candidate(outcome.chosen)
-        self.show_status(tr("status_done", n=len(outcome.candidates), seconds=seconds))
+        self.show_status(words("status_done", n=len(outcome.candidates), seconds=seconds))
         if self.results.auto_save.isChecked():
             operations.save_pair(self)
 
-    @Slot(str, bool)
-    def _on_failed(self, message: str, _bad_input: bool) -> None:
+    @Slot(object, bool)
+    def _on_failed(self, message: Words | str, _bad_input: bool) -> None:
         self.run_job = None
         self.form.set_busy(False)
         self.progress.idle()
@@ -311,9 +322,9 @@ class MainWindow(QMainWindow):
         cands = self.last_run.report["candidates"] if self.last_run is not None else []
         rejected = cands[index].get("rejected") if index < len(cands) else None
         if rejected:
-            self.show_status(tr("picked_rejected", k=index + 1, reason=strings.reason(rejected)))
+            self.show_status(words("picked_rejected", k=index + 1, reason=strings.reason(rejected)))
         elif self.saved is not None and self.save_pending():
-            self.show_status(tr("picked_pending", k=index + 1))
+            self.show_status(words("picked_pending", k=index + 1))
 
     @Slot()
     def apply_edit(self) -> None:
@@ -374,6 +385,7 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(0, tr("tab_generate"))
         self.tabs.setTabText(1, tr("tab_batch"))
         self.tabs.setTabText(2, tr("tab_review"))
+        self.status.retranslate()
         selected = self.review.selected if self.review else None
         if self.outcome is not None and self.outcome.ranking is not None:
             self.results.show_ranking(self.outcome, selected)
@@ -397,10 +409,10 @@ class MainWindow(QMainWindow):
         box.setDefaultButton(QMessageBox.StandardButton.No)
         return box.exec() == QMessageBox.StandardButton.Yes
 
-    def show_status(self, message: str) -> None:
+    def show_status(self, message: Words | str) -> None:
         self.status.say(message)
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: Words | str) -> None:
         log.info("shown to the user: %s", message)
         self.status.say(message, error=True)
 

@@ -14,7 +14,7 @@ from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
 from opening.gui.engine_worker import EngineThread, Loaded, LoadJob
 from opening.gui.model_bar import ModelBar, describe_model
-from opening.gui.strings import tr
+from opening.gui.strings import Words, error_words, message_text, tr, words
 from opening.llama.backend import gpu_offload_supported
 from opening.models.gguf_file import inspect_gguf
 from opening.models.resolve import resolve_model
@@ -27,7 +27,7 @@ RELOAD_DELAY_MS = 600
 class ModelControl(QObject):
     changed = Signal(bool)
     """On the GUI thread when a load ends (True: loaded)."""
-    message = Signal(str, bool)
+    message = Signal(object, bool)  # Words or text, error
     """(text, is an error) for the window's status line."""
 
     def __init__(
@@ -64,7 +64,7 @@ class ModelControl(QObject):
             self.open(resolve_model(None, self.settings).path, remember=False)
         except OpeningError as exc:
             self.bar.show_text(tr("no_model"))
-            self.message.emit(str(exc), True)
+            self.message.emit(error_words(exc), True)
 
     def open(self, path: str | Path, *, remember: bool = True) -> bool:
         """Check the file (before llama.cpp sees it), then load it on the engine thread."""
@@ -72,13 +72,13 @@ class ModelControl(QObject):
         try:
             info = inspect_gguf(path)
         except OpeningError as exc:
-            self.message.emit(str(exc), True)
+            self.message.emit(error_words(exc), True)
             return False
         if self.job is not None:
             self.job.cancel.set()
         chosen = engine_settings(self.settings, threads=self.bar.threads.value(), gpu_layers=self.bar.gpu_layers.value())
         warning = check_fit(info, self.params(), chosen).warning()
-        self._fit_warning = tr("fit_warning", warning=warning) if warning else ""
+        self._fit_warning = warning
         self.path, self.ready, self._remember = path, False, remember
         self.bar.show_text(tr("loading_model", name=info.name), str(path))
         self.bar.set_progress(0.0)
@@ -115,13 +115,13 @@ class ModelControl(QObject):
                 self.settings.save()
             except OpeningError as exc:
                 log.warning("%s", exc)
-        message = tr("status_loaded", name=loaded.name, seconds=loaded.load_ms / 1000)
-        notes = [m for m in (loaded.gpu_note, self._fit_warning) if m]
-        self.message.emit(" ".join([message, *notes]), bool(notes))
+        notes = [m for m in (loaded.gpu_note, self._fit_warning) if m is not None]
+        said = words("status_loaded", name=loaded.name, seconds=loaded.load_ms / 1000)
+        self.message.emit(Words(lambda: " ".join([str(said), *map(message_text, notes)])), bool(notes))
         self.changed.emit(True)
 
-    @Slot(object, str)
-    def _on_failed(self, path: Path, reason: str) -> None:
+    @Slot(object, object)
+    def _on_failed(self, path: Path, reason: Words | str) -> None:
         if path != self.path:
             return  # an older load, superseded by the one now under way
         self.ready, self.job = False, None

@@ -21,7 +21,7 @@ from opening.base.errors import OpeningError
 from opening.data.dataset_file import DatasetFile, SaveError
 from opening.data.review import SavedPair
 from opening.gui.engine_worker import RunJob
-from opening.gui.strings import tr
+from opening.gui.strings import error_words, tr, window_message, words
 from opening.pipeline.request import Request, check_text
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def operation(action: Action) -> Action:
         try:
             action(window, *args)
         except OpeningError as exc:
-            window.show_error(str(exc))
+            window.show_error(error_words(exc))
 
     return run  # type: ignore[return-value]
 
@@ -60,14 +60,14 @@ def open_dataset(window: MainWindow) -> DatasetFile:
 def submit(window: MainWindow) -> None:
     """Check the text, the parameters and the save target (before any work), then start a run."""
     if window.run_job is not None or window.batch.job is not None:
-        raise OpeningError(tr("busy"))
+        raise OpeningError(window_message("busy"))
     text = check_text(window.form.output_text.toPlainText().strip())
     params = window.form_params()
     params.validate()
     if window.results.auto_save.isChecked():
         open_dataset(window)  # a bad save target is reported now, not after the work
     if window.models.path is None:
-        raise OpeningError(tr("no_model"))
+        raise OpeningError(window_message("no_model"))
     window.settings.params = window.form.params()
     window.flush_edit()
     window.outcome, window.review, window.saved, window.last_run = None, None, None, None
@@ -76,7 +76,25 @@ def submit(window: MainWindow) -> None:
     window.progress.start(params.n, params.max_tokens)
     window.run_job = RunJob(Request(text=text, params=params, choice=window.settings.choice_params()))
     window.form.set_busy(True)
-    window.show_status(tr("status_generating", n=params.n))
+    window.show_status(words("status_generating", n=params.n))
+    window.engine.run(window.run_job)
+
+
+@operation
+def rank_done(window: MainWindow) -> None:
+    """After a Cancel: rank the candidates that had finished (the ones cut off stay, rejected)."""
+    partial = window.cancelled
+    if partial is None:
+        return
+    if window.run_job is not None or window.batch.job is not None:
+        raise OpeningError(window_message("busy"))
+    if window.models.path is None:
+        raise OpeningError(window_message("no_model"))
+    window.run_job = RunJob(partial.request, partial=partial)
+    window.cancelled = None
+    window.results.rank_button.setVisible(False)
+    window.form.set_busy(True)
+    window.show_status(words("status_ranking", pct=0.0))
     window.engine.run(window.run_job)
 
 
@@ -84,7 +102,7 @@ def cancel_run(window: MainWindow) -> None:
     if window.run_job is not None:
         window.run_job.cancel.set()
         window.form.cancel_button.setEnabled(False)
-        window.show_status(tr("status_cancelling"))
+        window.show_status(words("status_cancelling"))
 
 
 def clear(window: MainWindow) -> None:
@@ -93,7 +111,7 @@ def clear(window: MainWindow) -> None:
     window.results.clear()
     window.outcome, window.review, window.saved, window.last_run = None, None, None, None
     window.sync_saved()
-    window.show_status(tr("status_ready"))
+    window.show_status(words("status_ready"))
 
 
 @operation
@@ -105,10 +123,10 @@ def save_pair(window: MainWindow) -> None:
         return
     record = window.review.current() if window.review else None
     if record is None:
-        raise SaveError(tr("nothing_to_save"))
+        raise SaveError(window_message("nothing_to_save"))
     window.saved = SavedPair.save(open_dataset(window), record)
     window.sync_saved()
-    window.show_status(tr("status_saved", path=window.saved.dataset.path))
+    window.show_status(words("status_saved", path=window.saved.dataset.path))
 
 
 @operation
@@ -119,7 +137,7 @@ def update_saved(window: MainWindow) -> None:
     if window.saved is None or record is None:
         return
     if window.saved.update(record):
-        window.show_status(tr("status_updated", path=window.saved.dataset.path))
+        window.show_status(words("status_updated", path=window.saved.dataset.path))
     window.sync_saved()
 
 
@@ -131,17 +149,17 @@ def undo_save(window: MainWindow) -> None:
     window.saved.undo()
     path, window.saved = window.saved.dataset.path, None
     window.sync_saved()
-    window.show_status(tr("status_undone", path=path))
+    window.show_status(words("status_undone", path=path))
 
 
 @operation
 def copy_json(window: MainWindow) -> None:
     text = window.results.json_view.toPlainText()
     if not text.strip():
-        window.show_status(tr("nothing_to_copy"))
+        window.show_status(words("nothing_to_copy"))
         return
     QGuiApplication.clipboard().setText(text)
-    window.show_status(tr("status_copied"))
+    window.show_status(words("status_copied"))
 
 
 def choose_model(window: MainWindow) -> None:

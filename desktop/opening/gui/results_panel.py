@@ -111,6 +111,9 @@ class ResultsPanel(QWidget):
         self.undo_button = QPushButton()
         self.undo_button.setObjectName("undoButton")
         self.undo_button.setEnabled(False)
+        self.rank_button = QPushButton()
+        self.rank_button.setObjectName("rankDoneButton")
+        self.rank_button.setVisible(False)  # shown after a Cancel that left finished candidates
 
         dataset_row = QHBoxLayout()
         dataset_row.addWidget(self.dataset_label)
@@ -120,6 +123,7 @@ class ResultsPanel(QWidget):
         button_row = QHBoxLayout()
         button_row.addWidget(self.auto_save)
         button_row.addStretch(1)
+        button_row.addWidget(self.rank_button)
         button_row.addWidget(self.undo_button)
         button_row.addWidget(self.copy_button)
         button_row.addWidget(self.save_button)
@@ -161,6 +165,8 @@ class ResultsPanel(QWidget):
         self.auto_save.setText(tr("auto_save"))
         self.copy_button.setText(tr("copy"))
         self.undo_button.setText(tr("undo"))
+        self.rank_button.setText(tr("rank_done"))
+        self.rank_button.setToolTip(tr("tip_rank_done"))
 
     # -- streaming -------------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, Qt, Signal
 
+from opening.base.errors import OpeningError
 from opening.data.review_file import Entry, ReviewFile, ViewSpec, select
-from opening.gui.strings import tr
+from opening.gui.strings import error_words, tr
 
 COLUMNS = ("instruction", "input", "output", "nll", "ifd", "status", "source")
 ELIDE = 160
@@ -106,7 +107,7 @@ class ReviewTableModel(QAbstractTableModel):
 
 class ViewSignals(QObject):
     done = Signal(int, object)  # (request number, list of line indexes)
-    failed = Signal(int, str)
+    failed = Signal(int, object)  # request number, Words or text
 
 
 class ViewWorker(QRunnable):
@@ -121,6 +122,7 @@ class ViewWorker(QRunnable):
         try:
             view = select(self.file.entries(), self.spec)
         except Exception as exc:  # reported on the GUI thread, never lost in the pool
-            self.signals.failed.emit(self.number, f"{type(exc).__name__}: {exc}")
+            said = error_words(exc) if isinstance(exc, OpeningError) else f"{type(exc).__name__}: {exc}"
+            self.signals.failed.emit(self.number, said)
             return
         self.signals.done.emit(self.number, view)

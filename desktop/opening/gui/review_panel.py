@@ -44,7 +44,7 @@ from opening.gui.export_dialog import ExportDialog
 from opening.gui.folders import start_dir
 from opening.gui.heat_map import heat_map_html
 from opening.gui.review_model import ReviewTableModel, ViewWorker, status_label
-from opening.gui.strings import tr
+from opening.gui.strings import error_words, tr, words
 
 POSITION_DELAY_MS = 800
 """The position is written this long after the last move (not on every key press)."""
@@ -69,7 +69,7 @@ class ReviewTable(QTableView):
 
 
 class ReviewPanel(QWidget):
-    message = Signal(str, bool)
+    message = Signal(object, bool)  # Words or text, error
     """(text, is_error) for the window's status line."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -217,7 +217,7 @@ class ReviewPanel(QWidget):
         try:
             file = ReviewFile(path)
         except OpeningError as exc:
-            self.message.emit(str(exc), True)
+            self.message.emit(error_words(exc), True)
             return False
         self._remember()
         self.file = file
@@ -232,7 +232,7 @@ class ReviewPanel(QWidget):
         self.refresh_view()
         if len(file):
             self.select_row(min(last_position(file.path), len(file) - 1))
-        self.message.emit(tr("review_opened", n=len(file), name=file.path.name), False)
+        self.message.emit(words("review_opened", n=len(file), name=file.path.name), False)
         return True
 
     @Slot()
@@ -245,7 +245,7 @@ class ReviewPanel(QWidget):
         self.refresh_view()
         if current is not None and current < len(self.file):
             self.select_line(current)
-        self.message.emit(tr("review_reloaded", name=self.file.path.name), False)
+        self.message.emit(words("review_reloaded", name=self.file.path.name), False)
 
     # -- the view --------------------------------------------------------------------------------
 
@@ -423,7 +423,7 @@ class ReviewPanel(QWidget):
         if self.file is None or line is None:
             return None
         if self.busy:
-            self.message.emit(tr("review_busy"), True)
+            self.message.emit(words("review_busy"), True)
             return None
         return line
 
@@ -435,7 +435,7 @@ class ReviewPanel(QWidget):
         try:
             change(self.file, line)
         except OpeningError as exc:
-            self.message.emit(str(exc), True)
+            self.message.emit(error_words(exc), True)
             return False
         self.model.line_changed(line)
         self._show_detail()
@@ -474,26 +474,28 @@ class ReviewPanel(QWidget):
         try:
             line = self.file.undo()
         except OpeningError as exc:
-            self.message.emit(str(exc), True)
+            self.message.emit(error_words(exc), True)
             return
         if line is None:
-            self.message.emit(tr("review_nothing_to_undo"), False)
+            self.message.emit(words("review_nothing_to_undo"), False)
             return
         self.model.line_changed(line)
         self.select_line(line)
         self._show_detail()
-        self.message.emit(tr("review_undone", n=line + 1), False)
+        self.message.emit(words("review_undone", n=line + 1), False)
 
     # -- exporting -------------------------------------------------------------------------------
 
     def open_export(self) -> ExportDialog | None:
         """The Export dialog on this file, with the records the status filter shows ticked."""
         if self.file is None:
-            self.message.emit(tr("review_no_file"), True)
+            self.message.emit(words("review_no_file"), True)
             return None
         dialog = ExportDialog(self.file.path, self.status_filter.currentData(), self)
         dialog.exported.connect(
-            lambda report, fmt, target: self.message.emit(tr("review_exported", n=report.rows, fmt=fmt, path=str(target)), False)
+            lambda report, fmt, target: self.message.emit(
+                words("review_exported", n=report.rows, fmt=fmt, path=str(target)), False
+            )
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

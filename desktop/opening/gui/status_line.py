@@ -12,6 +12,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from opening.gui.strings import Words
+
 ERROR_COLOUR = "#b00020"
 HISTORY = 8
 
@@ -27,21 +29,32 @@ class StatusLine(QLabel):
         self.is_error = False
         self._when = ""
         """When the message shown now was said (it goes to the history with it)."""
+        self._said: Words | str = ""
+        """What is shown now, said again in the new language by :meth:`retranslate`."""
         self._fit_height()
 
-    def say(self, message: str, *, error: bool = False) -> None:
+    def say(self, message: Words | str, *, error: bool = False) -> None:
         """Show ``message`` (red when ``error``); the previous one moves to the history."""
         if self.text():
             self.history.appendleft(f"{self._when} {self.text()}")
         self._when = time.strftime("%H:%M:%S")
+        self._said = message
         self.is_error = error
         palette = self.palette()
         default = (self.parentWidget().palette() if self.parentWidget() else QPalette()).color(QPalette.ColorRole.WindowText)
         palette.setColor(QPalette.ColorRole.WindowText, QColor(ERROR_COLOUR) if error else default)
         self.setPalette(palette)
-        self.setText(message)
+        self._show()
+
+    def retranslate(self) -> None:
+        """The message shown now, in the current language (the history stays as it was said)."""
+        self._show()
+
+    def _show(self) -> None:
+        text = str(self._said)
+        self.setText(text)
         earlier = "\n".join(self.history)
-        self.setToolTip(message + (f"\n\n{earlier}" if earlier else ""))
+        self.setToolTip(text + (f"\n\n{earlier}" if earlier else ""))
 
     def _fit_height(self) -> None:
         margins = self.contentsMargins()

@@ -1,6 +1,17 @@
-"""The window's words in English and Chinese. ``tr(key)`` reads the current language."""
+"""The window's words in English and Chinese. ``tr(key)`` reads the current language.
+
+What the window says in its status line is kept as :class:`Words` (what to say, not the sentence), so
+that switching the language says it again in the new one: ``words(key, ...)`` for the window's own
+sentences, ``error_words(exc)`` for a failure, whose message id the core's catalogue holds in both
+languages (:mod:`opening.base.messages`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+from opening.base.errors import OpeningError
+from opening.base.messages import WINDOW, Message
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 
@@ -207,6 +218,10 @@ _EN: dict[str, str] = {
     "status_hashing": "Computing the model file's SHA-256 (once per file)… {pct:.0f}%",
     "status_cancelling": "Cancelling…",
     "status_cancelled": "Cancelled; nothing saved.",
+    "status_cancelled_rank": "Cancelled; nothing saved. {n} candidates had finished: Rank what is done scores them.",
+    "rank_done": "Rank what is done",
+    "tip_rank_done": "Score the candidates that finished before Cancel and pick the best, as a full run would"
+    " (those cut off are listed as cancelled).",
     "status_done": "Done: {n} candidates in {seconds:.1f} s.",
     "status_all_rejected": "Every candidate was rejected ({reasons}); nothing saved. Try another temperature or a larger model.",
     "status_nothing_helps": "No candidate helps: the best has IFD {ifd:.2f} (helping means below {limit:g}); nothing saved."
@@ -463,6 +478,9 @@ _ZH: dict[str, str] = {
     "status_hashing": "正在计算模型文件的 SHA-256（每个文件只算一次）…… {pct:.0f}%",
     "status_cancelling": "正在取消……",
     "status_cancelled": "已取消，未保存任何内容。",
+    "status_cancelled_rank": "已取消，未保存任何内容。有 {n} 个候选已生成完：“为已完成的排序”会为它们评分。",
+    "rank_done": "为已完成的排序",
+    "tip_rank_done": "像完整运行一样，为取消前已生成完的候选评分并选出最佳（中途被截断的会标为已取消）。",
     "status_done": "完成：{n} 条候选指令，用时 {seconds:.1f} 秒。",
     "status_all_rejected": "所有候选指令都被过滤（{reasons}），未保存。请调整温度或换用更大的模型。",
     "status_nothing_helps": "没有一条候选指令有帮助：最好的一条 IFD 为 {ifd:.2f}（低于 {limit:g} 才算有帮助），未保存。"
@@ -557,10 +575,50 @@ def system_language(locale_name: str) -> str:
 
 
 def tr(key: str, **values: object) -> str:
-    text = _TABLES[_current].get(key) or _EN[key]
+    return _render(_current, key, values)
+
+
+def _render(language: str, key: str, values: dict[str, object]) -> str:
+    text = _TABLES[language].get(key) or _EN[key]
     return text.format(**values) if values else text
 
 
 def reason(text: str) -> str:
     """A core rejection reason in the current language (unknown reasons stay as they are)."""
     return _ZH_REASONS.get(text, text) if _current == "zh" else text
+
+
+class Words:
+    """Something the window says, rendered in the current language each time it is shown."""
+
+    def __init__(self, render: Callable[[], str]) -> None:
+        self._render = render
+
+    def __str__(self) -> str:
+        return self._render()
+
+
+def words(key: str, **values: object) -> Words:
+    return Words(lambda: tr(key, **values))
+
+
+def window_message(key: str, **values: object) -> Message:
+    """A failure in the window's own words, for an :class:`OpeningError` the window raises itself
+    (``str()`` of it, for the log, is the English sentence)."""
+    return Message(WINDOW, {"key": key, "values": values, "text": _render("en", key, values)})
+
+
+def message_text(message: Message) -> str:
+    """``message`` in the current language (the window's own keys from this module's tables)."""
+    if message.key == WINDOW:
+        values = message.values["values"]
+        return _render(_current, str(message.values["key"]), values if isinstance(values, dict) else {})
+    return message.render(_current)
+
+
+def error_words(exc: BaseException) -> Words | str:
+    """What the window says for ``exc``: an app error in the current language, else its own text."""
+    if isinstance(exc, OpeningError):
+        message = exc.message
+        return Words(lambda: message_text(message))
+    return str(exc) or type(exc).__name__

@@ -138,10 +138,7 @@ def load_cpu_variants() -> int:
         load_all(str(variant_folder()).encode())
     found = int(count())
     if found == 0:
-        raise ModelError(
-            f"none of llama.cpp's CPU libraries in {variant_folder()} runs on this processor"
-            f" ({', '.join(cpu_variants())}); please report your CPU model with this message"
-        )
+        raise ModelError("llama.no_cpu_variant", folder=variant_folder(), variants=", ".join(cpu_variants()))
     log.info("llama.cpp CPU library: %s", cpu_library() or "?")
     return found
 
@@ -150,12 +147,12 @@ def _load_named(libggml: ctypes.CDLL, name: str) -> None:
     global _cpu_library
     library = next((variant_folder() / n for n in cpu_variants() if n.split("ggml-cpu-", 1)[1].split(".")[0] == name), None)
     if library is None:
-        raise ModelError(f"OPENING_CPU_VARIANT={name}: no such CPU library (there are: {', '.join(cpu_variants())})")
+        raise ModelError("llama.unknown_variant", name=name, variants=", ".join(cpu_variants()))
     load_one = libggml.ggml_backend_load
     load_one.argtypes = [ctypes.c_char_p]
     load_one.restype = ctypes.c_void_p
     if not load_one(str(library).encode()):
-        raise ModelError(f"OPENING_CPU_VARIANT={name}: this processor cannot run {library.name}")
+        raise ModelError("llama.variant_unrunnable", name=name, library=library.name)
     _cpu_library = library.name
 
 

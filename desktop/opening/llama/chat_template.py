@@ -26,7 +26,6 @@ MAX_RANGE_ITEMS = 1_000_000
 """``range`` items one render may create, over all its loops (a real template needs a few dozen)."""
 MAX_OUTPUT_CHARS = 1_000_000
 MAX_SECONDS = 5.0
-_HOW_ON = "; use the 'opening' template family (--template opening)"
 
 
 class _TemplateError(Exception):
@@ -79,7 +78,7 @@ def _compile(source: str) -> jinja2.Template:
     try:
         return env.from_string(source)
     except (jinja2.TemplateError, RecursionError, MemoryError, ValueError, TypeError) as exc:
-        raise ModelError(f"this model's chat template does not parse: {str(exc)[:200]}{_HOW_ON}") from None
+        raise ModelError("template.chat_parse", detail=str(exc)[:200]) from None
 
 
 def render(source: str, messages: list[dict[str, str]], *, bos_token: str, eos_token: str) -> str:
@@ -96,7 +95,7 @@ def render(source: str, messages: list[dict[str, str]], *, bos_token: str, eos_t
                 raise _TemplateError(f"it ran for more than {MAX_SECONDS:.0f} s")
             out.append(chunk)
     except RecursionError:
-        raise ModelError(f"this model's chat template failed: it recurses too deeply{_HOW_ON}") from None
+        raise ModelError("template.chat_recursion") from None
     except (
         _TemplateError,
         jinja2.TemplateError,
@@ -109,7 +108,7 @@ def render(source: str, messages: list[dict[str, str]], *, bos_token: str, eos_t
         MemoryError,
         OverflowError,
     ) as exc:
-        raise ModelError(f"this model's chat template failed: {str(exc)[:200]}{_HOW_ON}") from None
+        raise ModelError("template.chat_failed", detail=str(exc)[:200]) from None
     return "".join(out)
 
 
@@ -137,5 +136,5 @@ def render_chat(source: str, question: str, text: str, *, bos_token: str, eos_to
     )
     at = rendered.find(text)
     if at < 0:
-        raise ModelError(f"this model's chat template alters the text{_HOW_ON}")
+        raise ModelError("template.chat_alters")
     return rendered[:at], rendered[at + len(text) :]

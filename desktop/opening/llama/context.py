@@ -29,10 +29,7 @@ class LlamaContext:
             params.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED
         ctx = L.llama_init_from_model(model.handle, params)
         if not ctx:
-            raise ModelError(
-                f"llama.cpp could not create a context of {n_ctx} tokens for {n_seq} sequences"
-                " (not enough memory? try fewer candidates or fewer max tokens)"
-            )
+            raise ModelError("llama.no_context", tokens=n_ctx, sequences=n_seq)
         self.ptr = ctx
         self.n_ctx, self.n_seq, self.threads = n_ctx, n_seq, threads
         self.n_batch = N_BATCH

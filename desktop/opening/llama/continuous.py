@@ -340,7 +340,7 @@ class Scheduler:
         if rc == 2 or (cancel is not None and cancel()):
             return False
         if rc != 0:
-            raise ModelError(f"llama.cpp failed to decode (code {rc}; out of context memory?)")
+            raise ModelError("llama.decode_failed", rc=rc)
         self.steps += 1
         for slot, _p, _j, _tok in taken:
             slot.prompt_decoded += 1

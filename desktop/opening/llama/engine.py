@@ -99,9 +99,11 @@ class Engine:
         longest = max(len(p.tokens) for p in prompts[: params.n])
         if longest + params.max_tokens > limit:
             raise BadInput(
-                f"the text is too long: its prompt takes {longest} tokens and up to {params.max_tokens} more are"
-                f" generated, but the context holds {limit} tokens"
-                f" (shorten the text by about {longest + params.max_tokens - limit} tokens or lower max tokens)"
+                "text.too_long_for_context",
+                prompt=longest,
+                more=params.max_tokens,
+                limit=limit,
+                over=longest + params.max_tokens - limit,
             )
 
     def context(self, n_cells: int, n_seq: int, *, exact: bool = False) -> LlamaContext:
@@ -136,7 +138,7 @@ class Engine:
         """A checked job: parameters valid, prompts cut to N, prompt + max tokens within the context."""
         params.validate()
         if not prompts:
-            raise BadInput("no prompt to generate from")
+            raise BadInput("llama.no_prompt")
         used = prompts[: min(params.n, len(prompts))]
         self.check_fits(used, params)
         return Job(used, params, self.new_seed(params), tag, seal, on_piece)

@@ -15,6 +15,7 @@ from pathlib import Path
 import llama_cpp.llama_cpp as L
 
 from opening.base.errors import Cancelled, ModelError
+from opening.base.messages import Message
 from opening.base.progress import CancelFn, StageFn
 from opening.llama.backend import failure_reason, init_backend, load_mode, take_recent_errors
 from opening.models.gguf_file import GGUFInfo, inspect_gguf
@@ -64,9 +65,9 @@ class LlamaModel:
         self.load_ms = (time.perf_counter() - t0) * 1000.0
         if not model:
             if cancelled:
-                raise Cancelled("model loading was cancelled")
-            reason = failure_reason("llama.cpp gave no reason (run with -vv to see its log)")
-            raise ModelError(f"llama.cpp could not load {self.path.name}: {reason}")
+                raise Cancelled("model.load_cancelled")
+            reason = failure_reason("")
+            raise ModelError("model.load_failed", name=self.path.name, reason=reason or Message("model.no_reason"))
         self._model = model
         self.vocab = L.llama_model_get_vocab(model)
         self.n_vocab = L.llama_vocab_n_tokens(self.vocab)
@@ -81,7 +82,7 @@ class LlamaModel:
     @property
     def handle(self) -> L.llama_model_p:
         if self._model is None:
-            raise ModelError("the model was closed")
+            raise ModelError("model.closed")
         return self._model
 
     @property

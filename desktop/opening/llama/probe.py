@@ -22,6 +22,7 @@ from pathlib import Path
 from opening.base import paths
 from opening.base.atomic import atomic_write_text
 from opening.base.errors import Cancelled, ModelError, OpeningError
+from opening.base.messages import Message
 from opening.base.progress import CancelFn
 from opening.models.gguf_file import inspect_gguf
 
@@ -88,7 +89,15 @@ def vet_model(path: Path, *, cancel: CancelFn | None = None, timeout: float = PR
         verdict = _run_child(path, cancel, timeout)
         _remember(key, verdict)
     if verdict != _OK:
-        raise ModelError(verdict)
+        raise ModelError(_message(verdict))
+
+
+def _message(verdict: str) -> Message:
+    """A verdict is kept as its message's JSON (a verdict from an older version is plain text)."""
+    try:
+        return Message.from_json(json.loads(verdict))
+    except ValueError:
+        return Message.verbatim(verdict)
 
 
 def _run_child(path: Path, cancel: CancelFn | None, timeout: float) -> str:
@@ -101,9 +110,9 @@ def _run_child(path: Path, cancel: CancelFn | None, timeout: float) -> str:
     try:
         while child.poll() is None:
             if cancel is not None and cancel():
-                raise Cancelled("model loading was cancelled")
+                raise Cancelled("model.load_cancelled")
             if time.monotonic() > deadline:
-                raise ModelError(f"llama.cpp did not finish loading {path.name} within {timeout:.0f} s; not using it")
+                raise ModelError("model.probe_timeout", name=path.name, seconds=timeout)
             time.sleep(0.02)
     except BaseException:
         child.kill()
@@ -113,17 +122,11 @@ def _run_child(path: Path, cancel: CancelFn | None, timeout: float) -> str:
     if child.returncode == 0:
         return _OK
     if child.returncode == _EXIT_REFUSED and said:
-        return said
+        return said.splitlines()[-1]
     how = _signal_name(child.returncode)
     if how == "SIGILL":
-        return (
-            f"llama.cpp stopped on an instruction this processor does not have while loading {path.name}"
-            " (illegal instruction): this build of the app needs a newer CPU; please report your CPU model"
-        )
-    return (
-        f"llama.cpp crashed while loading {path.name} ({how}): the file is damaged or not made for this"
-        " version of llama.cpp; choose another model file"
-    )
+        return json.dumps(Message("model.probe_sigill", {"name": path.name}).to_json(), ensure_ascii=False)
+    return json.dumps(Message("model.probe_crashed", {"name": path.name, "how": how}).to_json(), ensure_ascii=False)
 
 
 def _signal_name(returncode: int) -> str:
@@ -147,11 +150,11 @@ def child_main(path: str) -> int:
                 token = model.bos if model.bos >= 0 else 0
                 ctx.put(0, token, 0, 0, True)
                 if ctx.decode(1) != 0:
-                    raise ModelError(f"llama.cpp could not run {Path(path).name} (decoding one token failed)")
+                    raise ModelError("model.probe_decode", name=Path(path).name)
             finally:
                 ctx.close()
     except OpeningError as exc:
-        print(str(exc), flush=True)
+        print(json.dumps(exc.message.to_json(), ensure_ascii=False), flush=True)
         return _EXIT_REFUSED
     return 0
 

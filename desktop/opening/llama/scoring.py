@@ -53,7 +53,7 @@ def make_row(engine: Engine, prompt_parts: Parts, target_text: str, *, add_eos: 
     if add_eos and model.eos >= 0:
         target.append(model.eos)
     if k == 0 or not target:
-        raise BadInput("nothing to score: empty prompt or target")
+        raise BadInput("scoring.empty")
     return ScoreRow(tuple(full_ids[:k]), tuple(target))
 
 
@@ -117,10 +117,10 @@ def token_nll(
     if not rows:
         return []
     if len(rows) > MAX_ROWS:
-        raise BadInput(f"{len(rows)} rows to score; at most {MAX_ROWS} fit in one pass")
+        raise BadInput("scoring.too_many_rows", rows=len(rows), limit=MAX_ROWS)
     longest = max(len(r.prompt) + len(r.target) for r in rows)
     if longest > engine.context_limit:
-        raise BadInput(f"a scoring row takes {longest} tokens; the context holds {engine.context_limit}")
+        raise BadInput("scoring.row_too_long", tokens=longest, limit=engine.context_limit)
     plan = decode_plan(rows)
     ctx = engine.context(len(plan) + 1, len(rows), exact=True)
     ctx.clear()
@@ -167,9 +167,9 @@ def _decode_and_score(
         begin += k
         rc = ctx.decode(k)
         if rc == 2 or (cancel and cancel()):
-            raise Cancelled("scoring was cancelled")
+            raise Cancelled("scoring.cancelled")
         if rc != 0:
-            raise ModelError(f"llama.cpp failed to decode while scoring (code {rc})")
+            raise ModelError("llama.decode_failed_scoring", rc=rc)
         if n_out:
             _add_nll(engine, ctx, n_out, out_of, wanted_rows, wanted_ids, per_row)
         while finishing and finishing[0][0] < begin:

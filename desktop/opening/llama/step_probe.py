@@ -65,4 +65,4 @@ def probe(engine: Engine, sizes: list[int]) -> StepSpeed:
 def _decode(ctx: LlamaContext, n: int) -> None:
     rc = ctx.decode(n)
     if rc != 0:
-        raise ModelError(f"llama.cpp failed to decode while measuring its speed (code {rc})")
+        raise ModelError("llama.decode_failed_measuring", rc=rc)

@@ -49,9 +49,9 @@ class Catalog:
                 return entry
         for recipe in self.recipes:
             if recipe.name == name:
-                raise BadInput(f"{name} cannot be downloaded: {recipe.how}")
+                raise BadInput("catalog.not_downloadable", name=name, how=recipe.how)
         known = ", ".join(e.name for e in self.models)
-        raise BadInput(f"no model called {name!r} in the catalog (known: {known}); or give REPO_ID FILENAME")
+        raise BadInput("catalog.unknown", name=repr(name), known=known)
 
 
 def load_catalog() -> Catalog:

@@ -138,16 +138,16 @@ class _Reader:
     def __init__(self, fh: BinaryIO, size: int, path: Path) -> None:
         self.fh, self.size, self.path = fh, size, path
 
-    def fail(self, what: str) -> ModelError:
-        return ModelError(f"{self.path}: {what}")
+    def fail(self, message_id: str, **values: object) -> ModelError:
+        return ModelError(message_id, path=self.path, **values)
 
     def take(self, n: int, what: str) -> bytes:
         pos = self.fh.tell()
         if n < 0 or pos + n > self.size:
-            raise self.fail(f"truncated GGUF file (ends inside the {what} at byte {pos} of {self.size})")
+            raise self.fail("gguf.ends_inside", what=what, at=pos, size=self.size)
         data = self.fh.read(n)
         if len(data) != n:
-            raise self.fail(f"truncated GGUF file (could not read the {what})")
+            raise self.fail("gguf.unreadable", what=what)
         return data
 
     def scalar(self, vtype: int, what: str) -> Any:
@@ -177,19 +177,19 @@ class _Reader:
             rel = offset - block_start
             if rel + 8 > len(block):
                 if offset + 8 > self.size:
-                    raise self.fail(f"truncated GGUF file (ends inside the {what} at byte {offset} of {self.size})")
+                    raise self.fail("gguf.ends_inside", what=what, at=offset, size=self.size)
                 self.fh.seek(offset)
                 block, block_start, rel = self.fh.read(1 << 20), offset, 0
             offset += 8 + _U64.unpack_from(block, rel)[0]
             if offset > self.size:
-                raise self.fail(f"truncated GGUF file (ends inside the {what} at byte {self.size})")
+                raise self.fail("gguf.ends_inside", what=what, at=self.size, size=self.size)
         self.fh.seek(offset)
 
     def count(self, what: str, min_item_size: int) -> int:
         n = self.u64(what)
         left = self.size - self.fh.tell()
         if n * min_item_size > left:
-            raise self.fail(f"damaged GGUF file ({what} says {n} items, but only {left} bytes are left)")
+            raise self.fail("gguf.count_too_big", what=what, n=n, left=left)
         return n
 
     def value(self, vtype: int, key: str) -> Any:
@@ -200,7 +200,7 @@ class _Reader:
         if vtype == _ARRAY:
             item_type = self.u32(f"array type of {key}")
             if item_type not in _SCALARS and item_type != _STRING:
-                raise self.fail(f"damaged GGUF file (array {key} has unknown item type {item_type})")
+                raise self.fail("gguf.array_type", key=key, type=item_type)
             item_size = _SCALARS[item_type][1] if item_type in _SCALARS else 8
             n = self.count(f"array {key}", item_size)
             if item_type in _SCALARS and n > _KEEP_ARRAY_MAX:
@@ -211,7 +211,7 @@ class _Reader:
                 return _ArrayStub(n)
             items = [self.value(item_type, key) for _ in range(n)]
             return items if n <= _KEEP_ARRAY_MAX else _ArrayStub(n)
-        raise self.fail(f"damaged GGUF file (key {key} has unknown value type {vtype})")
+        raise self.fail("gguf.value_type", key=key, type=vtype)
 
 
 @dataclass(frozen=True)
@@ -228,10 +228,10 @@ def _tensor_nbytes(shape: tuple[int, ...], ggml_type: int, name: str, reader: _R
     try:
         block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(ggml_type)]
     except (ValueError, KeyError):
-        raise reader.fail(f"tensor {name} has a type this version does not know ({ggml_type})") from None
+        raise reader.fail("gguf.tensor_type", name=name, type=ggml_type) from None
     n = math.prod(shape)
     if shape and shape[0] % block:
-        raise reader.fail(f"damaged GGUF file (tensor {name}: row of {shape[0]} not a multiple of {block})")
+        raise reader.fail("gguf.tensor_row", name=name, row=shape[0], block=block)
     return n // block * type_size
 
 
@@ -241,7 +241,7 @@ def inspect_gguf(path: str | os.PathLike[str], *, check_architecture: bool = Tru
     A file is read once per process while its size and modification time stay the same (a run checks
     it for the fit estimate, the child-process probe and the load)."""
     path = Path(path)
-    st = regular_file(path, "model file", ModelError)
+    st = regular_file(path, "what.model_file", ModelError)
     return _inspect_cached(path, st.st_size, st.st_mtime_ns, check_architecture)
 
 
@@ -250,18 +250,17 @@ def _inspect_cached(path: Path, size: int, _mtime_ns: int, check_architecture: b
     try:
         fh = path.open("rb")
     except OSError as exc:
-        raise ModelError(f"cannot read model file {path}: {describe_os_error(exc)}") from None
+        raise ModelError("gguf.cannot_read", path=path, reason=describe_os_error(exc)) from None
     with fh:
         reader = _Reader(fh, size, path)
         magic = fh.read(4)
         if magic != GGUF_MAGIC:
-            hint = " (empty file)" if size == 0 else ""
-            raise ModelError(f"{path} is not a GGUF model file{hint}: it does not start with 'GGUF'")
+            raise ModelError("gguf.empty" if size == 0 else "gguf.not_gguf", path=path)
         version = reader.u32("version")
         if version not in (2, 3):
             if version in (0x02000000, 0x03000000):
-                raise ModelError(f"{path}: big-endian GGUF files are not supported")
-            raise ModelError(f"{path}: unsupported GGUF version {version} (this app reads versions 2 and 3)")
+                raise ModelError("gguf.big_endian", path=path)
+            raise ModelError("gguf.version", path=path, version=version)
         n_tensors = reader.count("tensor count", 24)
         n_kv = reader.count("metadata count", 12)
         metadata: dict[str, Any] = {}
@@ -274,30 +273,27 @@ def _inspect_cached(path: Path, size: int, _mtime_ns: int, check_architecture: b
             name = reader.string("tensor name")
             n_dims = reader.u32(f"dimensions of {name}")
             if n_dims > 8:
-                raise reader.fail(f"damaged GGUF file (tensor {name} has {n_dims} dimensions)")
+                raise reader.fail("gguf.tensor_dims", name=name, dims=n_dims)
             shape = tuple(reader.u64(f"shape of {name}") for _ in range(n_dims))
             ggml_type = reader.u32(f"type of {name}")
             offset = reader.u64(f"offset of {name}")
             tensors.append(TensorInfo(name, shape, ggml_type, offset, _tensor_nbytes(shape, ggml_type, name, reader)))
         alignment = metadata.get("general.alignment", 32)
         if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
-            raise reader.fail(f"damaged GGUF file (alignment {alignment!r})")
+            raise reader.fail("gguf.alignment", alignment=repr(alignment))
         pos = fh.tell()
         data_offset = (pos + alignment - 1) // alignment * alignment
     info = GGUFInfo(path, size, version, metadata, tensors, data_offset)
     end = max((data_offset + t.offset + t.nbytes for t in tensors), default=data_offset)
     if end > size:
         missing = end - size
-        raise ModelError(
-            f"{path}: truncated GGUF file ({size} bytes, the tensors need {end}: {missing} bytes missing;"
-            " the download or copy was probably cut short)"
-        )
+        raise ModelError("gguf.truncated", path=path, size=size, end=end, missing=missing)
     if check_architecture:
         arch = info.architecture
         if not arch:
-            raise ModelError(f"{path}: the GGUF file names no architecture (general.architecture)")
+            raise ModelError("gguf.no_arch", path=path)
         if arch not in KNOWN_ARCHITECTURES:
-            raise ModelError(f"{path}: architecture '{arch}' is not supported by this version of llama.cpp")
+            raise ModelError("gguf.unknown_arch", path=path, arch=arch)
         check_hyperparameters(info)
     return info
 
@@ -324,9 +320,9 @@ def check_hyperparameters(info: GGUFInfo) -> None:
         for v in values:
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
                 raise ModelError(
-                    f"{info.path}: damaged or unsupported GGUF file ({info.architecture}.{key} = {v!r}; expected {low} … {high})"
+                    "gguf.bad_value", path=info.path, key=f"{info.architecture}.{key}", value=repr(v), low=low, high=high
                 )
     blocks = {int(m.group(1)) for t in info.tensors if (m := _BLOCK.match(t.name))}
     declared = info.arch_value("block_count")
     if blocks and isinstance(declared, int) and max(blocks) >= declared:
-        raise ModelError(f"{info.path}: damaged GGUF file (tensors name block {max(blocks)}, but block_count is {declared})")
+        raise ModelError("gguf.bad_blocks", path=info.path, block=max(blocks), declared=declared)

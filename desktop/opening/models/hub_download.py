@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 
 from opening.base import paths
 from opening.base.checks import inside
-from opening.base.errors import BadInput, Cancelled, ModelError, OpeningError
+from opening.base.errors import BadInput, Cancelled, ModelError, OpeningError, describe_os_error
+from opening.base.messages import Message
 from opening.base.progress import CancelFn
 from opening.models.file_hash import cached_sha256, remember_sha256, sha256_file
 
@@ -83,7 +84,7 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._
 def target_folder(repo_id: str, folder: Path | None = None) -> Path:
     """``models/OWNER/REPO`` in the user's model folder (or ``folder``); the repo id is checked for form."""
     if not _REPO_ID.match(repo_id) or ".." in repo_id:
-        raise BadInput(f"{repo_id!r} is not a repo id (OWNER/NAME, letters, digits, '.', '_' and '-')")
+        raise BadInput("download.bad_repo_id", repo=repr(repo_id))
     return (folder or paths.models_dir()) / repo_id
 
 
@@ -92,12 +93,12 @@ def check_request(repo_id: str, filename: str, sha256: str | None, folder: Path 
     inside ``models/OWNER/REPO`` (or ``folder``): no absolute names, no ``..``; only ``.gguf`` files."""
     check_sha256(sha256)
     if folder is not None and folder.exists() and not folder.is_dir():
-        raise BadInput(f"{folder} is not a folder")
-    final = inside(target_folder(repo_id, folder), filename, "the file name")
+        raise BadInput("path.not_a_folder", path=folder)
+    final = inside(target_folder(repo_id, folder), filename, "what.file_name")
     if not filename.lower().endswith(".gguf"):
-        raise BadInput(f"{filename!r} is not a .gguf file; this app downloads GGUF models only")
+        raise BadInput("download.not_gguf", name=repr(filename))
     if final.exists() and not final.is_file():
-        raise BadInput(f"{final} exists and is not a regular file; not touching it")
+        raise BadInput("download.target_not_file", path=final)
     return final
 
 
@@ -105,7 +106,7 @@ def check_sha256(value: str | None) -> str | None:
     if value is None:
         return None
     if not _SHA256.match(value.strip().lower()):
-        raise BadInput(f"--sha256 must be 64 hexadecimal digits (got {value[:80]!r})")
+        raise BadInput("download.bad_sha256", got=repr(value[:80]))
     return value.strip().lower()
 
 
@@ -129,7 +130,7 @@ class _Meter:
     def add(self, n: int) -> None:
         self.done += n
         if self.cancel is not None and self.cancel():
-            raise Cancelled("the download was cancelled; it resumes where it stopped next time")
+            raise Cancelled("download.cancelled")
         self._emit(force=self.total is not None and self.done >= self.total)
 
     def _emit(self, *, force: bool) -> None:
@@ -189,10 +190,7 @@ def download(
     if offline():
         if final.is_file():
             return _verify(final, sha256, None)
-        raise ModelError(
-            f"cannot download {where}: offline mode is on (HF_HUB_OFFLINE=1) and the file is not in {dest};"
-            " unset HF_HUB_OFFLINE to download, or open a GGUF file you already have"
-        )
+        raise ModelError("download.offline", where=where, folder=dest)
     hub = (hub_endpoint or "").strip().rstrip("/") or endpoint()
     meter = _Meter(progress, cancel)
     part = final.with_name(f".{final.name}.part")
@@ -229,26 +227,23 @@ def download(
     except OpeningError:  # ours (cancelled, no space, corrupt): already the user's message
         raise
     except Timeout:
-        raise ModelError(f"{where} is already being downloaded by another window or command") from None
+        raise ModelError("download.busy", where=where) from None
     except hf_errors.GatedRepoError:
-        raise ModelError(
-            f"{repo_id} is gated: accept its licence on its Hub page, then log in with 'hf auth login'"
-            " (or set HF_TOKEN) and try again"
-        ) from None
+        raise ModelError("download.gated", repo=repo_id) from None
     except hf_errors.RepositoryNotFoundError:
-        raise ModelError(f"no repository {repo_id} on {hub} (or it is private: log in with 'hf auth login')") from None
+        raise ModelError("download.no_repo", repo=repo_id, hub=hub) from None
     except hf_errors.RevisionNotFoundError:
-        raise ModelError(f"{repo_id} has no revision {revision!r}") from None
+        raise ModelError("download.no_revision", repo=repo_id, revision=repr(revision)) from None
     except hf_errors.EntryNotFoundError:
-        raise ModelError(f"{repo_id} has no file {filename!r} (revision {revision})") from None
+        raise ModelError("download.no_file", repo=repo_id, name=repr(filename), revision=revision) from None
     except hf_errors.HfHubHTTPError as exc:
-        raise ModelError(f"the Hub refused {where}: {_short(exc)}") from None
-    except OSError as exc:
-        raise ModelError(f"downloading {where} failed: {_short(exc)}; run the same command again to resume") from None
-    except Exception as exc:  # httpx transport errors and the like
-        raise ModelError(
-            f"downloading {where} from {hub} failed ({type(exc).__name__}: {_short(exc)}); run the same command again to resume"
-        ) from None
+        raise ModelError("download.refused", where=where, detail=_short(exc)) from None
+    except Exception as exc:  # a full disk, httpx's transport errors and the like
+        if any(k.__name__ in _NO_CONNECTION for k in type(exc).__mro__):
+            raise ModelError("download.cannot_connect", where=where, hub=hub) from None
+        if isinstance(exc, OSError):
+            raise ModelError("download.failed", where=where, detail=describe_os_error(exc)) from None
+        raise ModelError("download.failed_from", where=where, hub=hub, kind=type(exc).__name__, detail=_short(exc)) from None
     checked = _verify(part, sha256, hub_sha, shown_name=filename)
     os.replace(part, final)
     _forget_other_version(part, None)
@@ -279,10 +274,14 @@ def _check_space(dest: Path, size: int | None, final: Path) -> None:
     free = shutil.disk_usage(probe).free
     needed = size - have + _SPARE_BYTES
     if free < needed:
-        raise ModelError(
-            f"not enough free space in {probe}: the model needs {size / 1e9:.2f} GB, {free / 1e9:.2f} GB are free;"
-            " free some space or choose another model folder"
-        )
+        raise ModelError("download.no_space", folder=probe, need_gb=size / 1e9, free_gb=free / 1e9)
+
+
+_SOURCES = {
+    "catalog": Message("download.from_catalog"),
+    "hub": Message("download.from_hub"),
+    "nothing": Message("download.from_nothing"),
+}
 
 
 def _verify(path: Path, expected: str | None, hub_sha: str | None, *, shown_name: str | None = None) -> Downloaded:
@@ -292,15 +291,24 @@ def _verify(path: Path, expected: str | None, hub_sha: str | None, *, shown_name
         if shown_name:  # our own partial download: delete it
             path.unlink(missing_ok=True)
             path.with_name(path.name + ".etag").unlink(missing_ok=True)
-            done = "the download was deleted — download it again"
+            done = Message("download.corrupt_deleted")
         else:  # a finished file already there: never delete what the user may have put there
-            done = f"the file was left as it is; delete {path} and download it again"
+            done = Message("download.corrupt_kept", {"path": path})
         raise ModelError(
-            f"{shown_name or path.name} is corrupt: its SHA-256 is {got}, expected {want} (from the {source}); {done}"
+            "download.corrupt",
+            name=shown_name or path.name,
+            got=got,
+            want=want,
+            source=_SOURCES[source],
+            done=done,
         )
     if want is None:
         log.warning("%s: the Hub gave no SHA-256 to check against; computed %s", shown_name or path.name, got)
     return Downloaded(path, got, source)
+
+
+_NO_CONNECTION = {"ConnectError", "ConnectTimeout", "ConnectionError", "ConnectionRefusedError"}
+"""httpx's and requests' names for "the server could not be reached" (said in the app's words)."""
 
 
 def _short(exc: BaseException) -> str:

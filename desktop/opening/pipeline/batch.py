@@ -312,36 +312,59 @@ def run_batch(
     (polled between steps) admits no more passages and finishes those in flight; ``cancel`` also
     abandons those (they are not written). ``plan``: from :func:`plan_run` (made here if None)."""
     plan = plan or plan_run(engine, spec, prepared)
-    choice, cells = plan.parallel, plan.cells
-    stats = BatchStats(len(prepared.passages), parallel=choice.k)
+    stats = BatchStats(len(prepared.passages), parallel=plan.parallel.k)
     if not prepared.passages:
         return stats
-    params = spec.params
 
-    def jobs() -> Iterator[Job]:
-        for passage, key in prepared.passages:
-            yield passage_job(engine, spec, passage, key)
-
-    def done(job: Job, result: GenerationResult) -> None:
-        passage, key, request = job.tag
-        outcome = finish_request(engine, request, result, source=passage.file, cancel=cancel)
-        if outcome.cancelled:
-            stats.stopped = True
-            return
-        record = make_record(passage, key, outcome, ledger.config)
+    def done(record: dict[str, Any], result: GenerationResult) -> None:
         ledger.write(record)
         stats.add(record, result)
         if on_record:
             on_record(record, stats)
 
-    scheduler = engine.generate_many(
-        jobs(), done, slots=choice.k, per_slot=params.n, cells=choice.k * cells + 1, stop=stop, cancel=cancel
+    stats.steps, stats.stopped = run_passages(
+        engine, spec, prepared.passages, ledger.config, done, k=plan.parallel.k, cells=plan.cells, stop=stop, cancel=cancel
     )
-    stats.steps = scheduler.steps
     stats.seconds = time.perf_counter() - stats.started
     if stats.done < stats.total:
         stats.stopped = True
     return stats
+
+
+def run_passages(
+    engine: Engine,
+    spec: BatchSpec,
+    passages: list[tuple[Passage, str]],
+    config: dict[str, Any],
+    done: Callable[[dict[str, Any], GenerationResult], None],
+    *,
+    k: int,
+    cells: int,
+    stop: CancelFn | None = None,
+    cancel: CancelFn | None = None,
+) -> tuple[int, bool]:
+    """The per-passage pipeline of a batch (local or on a cluster's actors): ``passages`` K at a time in
+    one context, each ranked as it finishes and handed to ``done`` as its record. Returns the decodes made
+    and whether a cancel abandoned a passage."""
+    abandoned = False
+
+    def jobs() -> Iterator[Job]:
+        for passage, key in passages:
+            yield passage_job(engine, spec, passage, key)
+
+    def finished(job: Job, result: GenerationResult) -> None:
+        nonlocal abandoned
+        passage, key, request = job.tag
+        outcome = finish_request(engine, request, result, source=passage.file, cancel=cancel)
+        if outcome.cancelled:
+            abandoned = True
+            return
+        done(make_record(passage, key, outcome, config), result)
+
+    scheduler = engine.generate_many(
+        jobs(), finished, slots=k, per_slot=spec.params.n, cells=k * cells + 1, stop=stop, cancel=cancel
+    )
+    return scheduler.steps, abandoned
 
 
 def passage_job(engine: Engine, spec: BatchSpec, passage: Passage, key: str) -> Job:

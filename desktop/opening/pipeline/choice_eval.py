@@ -53,13 +53,13 @@ class DevPair:
 
 def load_dev_pairs(path: Path) -> list[DevPair]:
     """Read a JSONL file of ``{"instruction", "output"}`` objects (``task`` and ``lang`` optional)."""
-    regular_file(path, "dev set")
+    regular_file(path, "what.dev_set")
     try:
         lines = path.read_bytes().decode("utf-8-sig").splitlines()
     except OSError as exc:
-        raise BadInput(f"cannot read {path}: {describe_os_error(exc)}") from None
+        raise BadInput("path.cannot_read", path=path, reason=describe_os_error(exc)) from None
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {exc.start})") from None
+        raise BadInput("text.file_not_utf8", path=path, offset=exc.start) from None
     pairs = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -67,14 +67,14 @@ def load_dev_pairs(path: Path) -> list[DevPair]:
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise BadInput(f"{path}, line {number}: not valid JSON ({exc.msg})") from None
+            raise BadInput("dev.line_not_json", path=path, line=number, detail=exc.msg) from None
         if not isinstance(item, dict) or not all(
             isinstance(item.get(k), str) and item[k].strip() for k in ("instruction", "output")
         ):
-            raise BadInput(f'{path}, line {number}: expected an object with non-empty "instruction" and "output" strings')
+            raise BadInput("dev.line_not_pair", path=path, line=number)
         pairs.append(DevPair(item["instruction"], item["output"], str(item.get("task", "")), str(item.get("lang", ""))))
     if not pairs:
-        raise BadInput(f"{path} holds no pairs")
+        raise BadInput("dev.empty", path=path)
     return pairs
 
 

@@ -58,7 +58,7 @@ def judge_pairs(engine: Engine, text: str, ranking: Ranking, *, cancel: CancelFn
     params = SamplingParams(temperature=0.0, top_k=1, top_p=1.0, n=len(prompts), max_tokens=REPLY_TOKENS, seed=0)
     result = engine.generate(prompts, params, cancel=cancel)
     if result.cancelled:
-        raise Cancelled("judging was cancelled")
+        raise Cancelled("judge.cancelled")
     for cand, reply in zip(scored, result.candidates, strict=True):
         cand.judge = parse_score(reply.text)
     ranking.judge_ms = (time.perf_counter() - t0) * 1000.0

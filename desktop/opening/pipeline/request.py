@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from opening.base.checks import plain_text, regular_file
 from opening.base.choice import Choice
 from opening.base.errors import BadInput, describe_os_error
+from opening.base.messages import Message
 from opening.base.progress import CancelFn
 from opening.base.sampling import SamplingParams
 from opening.pipeline.templates import build_prompts
@@ -35,13 +36,13 @@ class Request:
 
 def check_text(text: str) -> str:
     """Refuse empty, binary, non-UTF-8 or absurdly long text; the text itself is kept as given."""
-    plain_text(text, "the text")
+    plain_text(text, "what.the_text")
     if not text or not text.strip():
-        raise BadInput("the text is empty: give the output you want an instruction for")
+        raise BadInput("text.empty")
     if "\x00" in text:
-        raise BadInput("the text contains NUL characters: is it a binary file?")
+        raise BadInput("text.nul")
     if len(text) > MAX_TEXT_CHARS:
-        raise BadInput(f"the text is {len(text)} characters long; the limit is {MAX_TEXT_CHARS}")
+        raise BadInput("text.too_long", chars=len(text), limit=MAX_TEXT_CHARS)
     return text
 
 
@@ -49,12 +50,12 @@ def read_text_file(path: str) -> str:
     """Read a UTF-8 text file (``-`` is standard input) with a clear message for anything else."""
     if path == "-":
         if sys.stdin is None:
-            raise BadInput("standard input is closed: give the text as an argument or with --file PATH")
+            raise BadInput("cli.stdin_closed")
         stream = sys.stdin.buffer
     else:
-        size = regular_file(Path(path), "text file").st_size
+        size = regular_file(Path(path), "what.text_file").st_size
         if size > 4 * MAX_TEXT_CHARS:
-            raise BadInput(f"{path} is {size} bytes; the limit is {MAX_TEXT_CHARS} characters")
+            raise BadInput("text.file_too_big", path=path, size=size, limit=MAX_TEXT_CHARS)
         stream = None
     try:
         if stream is not None:
@@ -62,14 +63,14 @@ def read_text_file(path: str) -> str:
         else:
             raw = Path(path).read_bytes()
     except (OSError, ValueError) as exc:
-        reason = describe_os_error(exc) if isinstance(exc, OSError) else "it is closed"
-        raise BadInput(f"cannot read {'standard input' if path == '-' else path}: {reason}") from None
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else Message("os.closed")
+        raise BadInput("path.cannot_read", path=Message("cli.stdin") if path == "-" else path, reason=reason) from None
     if b"\x00" in raw:
-        raise BadInput(f"{path} is not a text file (it contains NUL bytes)")
+        raise BadInput("text.file_nul", path=path)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {exc.start})") from None
+        raise BadInput("text.file_not_utf8", path=path, offset=exc.start) from None
 
 
 def request_job(engine: Engine, request: Request, *, tag: object = None, seal: SealFn | None = None) -> Job:

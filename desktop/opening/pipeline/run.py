@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from opening.base.errors import BadInput, Cancelled, ModelError
+from opening.base.messages import Message
 from opening.base.progress import CancelFn, StageFn
 from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
@@ -58,18 +59,18 @@ def open_engine(
     *,
     progress: StageFn | None = None,
     cancel: CancelFn | None = None,
-) -> tuple[Engine, str]:
+) -> tuple[Engine, Message | None]:
     """Vet the file (header checks; a first load in a child process), then load it; if loading onto the
     GPU fails, load it on the CPU and say why (the second value)."""
     vet_model(Path(path))
     try:
-        return Engine(path, settings, progress=progress, cancel=cancel), ""
+        return Engine(path, settings, progress=progress, cancel=cancel), None
     except (Cancelled, BadInput):
         raise
     except ModelError as exc:
         if settings.gpu_layers == 0:
             raise
-        note = f"loading onto the GPU failed ({exc}); running on the CPU instead"
+        note = Message("model.gpu_fallback", {"reason": exc.message})
         log.warning("%s", note)
         return Engine(path, dataclasses.replace(settings, gpu_layers=0), progress=progress, cancel=cancel), note
 
@@ -136,6 +137,31 @@ def run_request(
         on_stage("generating", 0.0)
     result = generate_candidates(engine, request, on_piece=on_piece, cancel=cancel)
     return finish_request(engine, request, result, source=source, cancel=cancel, on_stage=on_stage)
+
+
+def finished_candidates(result: GenerationResult) -> int:
+    """How many candidates of a cancelled run had finished (the rest were cut off mid-way)."""
+    return sum(1 for c in result.candidates if c.finish_reason != "cancelled" and c.text.strip())
+
+
+def rank_finished(
+    engine: Engine,
+    outcome: Outcome,
+    *,
+    source: str,
+    cancel: CancelFn | None = None,
+    on_stage: StageFn | None = None,
+) -> Outcome:
+    """Rank a cancelled run's candidates after all: those that had finished are cleaned, filtered and
+    scored as usual; those cut off mid-way are kept, rejected as ``cancelled``. The report says the run
+    was cancelled (``"cancelled": true``) and ranked what was done (``"ranked_after_cancel": true``)."""
+    if not outcome.cancelled:
+        return outcome
+    result = dataclasses.replace(outcome.result, cancelled=False)
+    ranked = finish_request(engine, outcome.request, result, source=source, cancel=cancel, on_stage=on_stage)
+    if ranked.ranking is not None:
+        ranked.report.update(cancelled=True, ranked_after_cancel=True)
+    return ranked
 
 
 def finish_request(

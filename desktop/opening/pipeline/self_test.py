@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opening.base.errors import ModelError, OpeningError
+from opening.base.messages import Message
 from opening.data.dataset_file import DatasetFile
 from opening.data.records import PairRecord
 from opening.llama.backend import cpu_library
@@ -93,7 +94,7 @@ def _run(
 ) -> None:
     path = model or embedded_model()
     if path is None:
-        raise ModelError(f"the bundled demo model is missing ({HOW_TO_GET_ONE})")
+        raise ModelError("self_test.no_demo", how=Message(HOW_TO_GET_ONE))
     result.model = path.name
     t0 = time.perf_counter()
     settings = EngineSettings()
@@ -112,7 +113,7 @@ def _run(
             pick = f"chosen #{outcome.chosen + 1}" if outcome.chosen is not None else f"none kept ({outcome.status})"
             result.runs.append(f"{_label(text)}: {n} candidates ranked in {time.perf_counter() - t0:.1f} s, {pick}")
         if not any(c.nll is not None for o in outcomes for c in o.candidates):
-            raise OpeningError("no candidate was scored (every one was rejected before scoring)")
+            raise OpeningError("self_test.none_scored")
     with tempfile.TemporaryDirectory(prefix="opening-self-test-") as folder:
         target = Path(folder) / "pairs.json"
         records = [_pair(o) for o in outcomes]
@@ -121,18 +122,18 @@ def _run(
             dataset.append(record)
         back = DatasetFile.open(target).items()
         if [(item["instruction"], item["output"]) for item in back] != [(r.instruction, r.output) for r in records]:
-            raise OpeningError(f"the pairs saved to {target} did not read back as written")
+            raise OpeningError("self_test.read_back", path=target)
         result.saved = f"{len(records)} pairs saved to a temporary folder and read back"
 
 
 def _check(outcome: Outcome, text: str, n: int) -> None:
     if outcome.cancelled or len(outcome.candidates) != n:
-        raise OpeningError(f"{_label(text)}: expected {n} candidates, got {len(outcome.candidates)}")
+        raise OpeningError("self_test.count", label=_label(text), n=n, got=len(outcome.candidates))
     if not any(c.raw.strip() for c in outcome.candidates):
-        raise OpeningError(f"{_label(text)}: every candidate is empty")
+        raise OpeningError("self_test.all_empty", label=_label(text))
     scored = [c.nll for c in outcome.candidates if c.nll is not None]
     if not all(math.isfinite(x) for x in scored):
-        raise OpeningError(f"{_label(text)}: a candidate's score is not a number ({scored})")
+        raise OpeningError("self_test.nan", label=_label(text), scores=scored)
 
 
 def _pair(outcome: Outcome) -> PairRecord:

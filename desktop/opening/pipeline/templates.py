@@ -92,11 +92,11 @@ def prompt_pieces(template: str) -> tuple[str, ...]:
 def resolve_family(family: str, has_chat_template: bool) -> str:
     """``auto`` → ``chat`` when the model has a chat template, else ``opening``."""
     if family not in FAMILIES:
-        raise BadInput(f"unknown template family '{family}' (choose one of {', '.join(FAMILIES)})")
+        raise BadInput("template.unknown_family", family=family, known=", ".join(FAMILIES))
     if family == "auto":
         return "chat" if has_chat_template else "opening"
     if family == "chat" and not has_chat_template:
-        raise BadInput("this model has no chat template; use the 'opening' template family")
+        raise BadInput("template.no_chat")
     return family
 
 
@@ -131,7 +131,7 @@ def chat_parts(model: LlamaModel, question: str, text: str) -> list[tuple[str, b
     """One user turn asking ``question`` about ``text`` in the model's chat template, as prompt parts."""
     template = model.info.chat_template
     if template is None:
-        raise BadInput("this model has no chat template; use the 'opening' template family")
+        raise BadInput("template.no_chat")
     prefix, suffix = render_chat(template, question, text, bos_token=model.bos_text, eos_token=model.eos_text)
     if model.add_bos and model.bos_text and prefix.startswith(model.bos_text):
         prefix = prefix[len(model.bos_text) :]  # llama.cpp adds BOS itself; do not double it
