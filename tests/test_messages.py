@@ -15,12 +15,17 @@ from pathlib import Path
 import pytest
 
 import opening_convert  # noqa: F401  (adds the converter's messages to the catalogue)
+import opening_train  # noqa: F401  (and the trainer's)
 from opening.base.errors import BadInput, ModelError, OpeningError, describe_os_error
 from opening.base.message_catalog import CATALOG as CORE_CATALOG
 from opening.base.messages import CATALOG, VERBATIM, WINDOW, Message
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [*(ROOT / "desktop" / "opening").rglob("*.py"), *(ROOT / "convert" / "opening_convert").rglob("*.py")]
+SOURCES = [
+    *(ROOT / "desktop" / "opening").rglob("*.py"),
+    *(ROOT / "convert" / "opening_convert").rglob("*.py"),
+    *(ROOT / "train" / "opening_train").rglob("*.py"),
+]
 ERRORS = {"OpeningError", "BadInput", "ModelError", "Cancelled", "SaveError", "ConvertError", "error"}
 """The error classes (``error``: the class a path check is given) and what builds a message."""
 MESSAGE_MAKERS = {"Message", "fail"}

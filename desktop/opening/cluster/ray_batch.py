@@ -86,7 +86,7 @@ class PassageActor:
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         if self.failure is not None:
             failed = json.dumps({"failure": self.failure.to_json()}, ensure_ascii=False)
-            return {"record": [failed], "node": [self.node], "pid": [str(os.getpid())]}
+            return {"record": [failed], "node": [self.node]}
         passages = []
         for row in batch["passage"]:
             item = json.loads(str(row))
@@ -94,7 +94,7 @@ class PassageActor:
         longest = max(len(self.engine.model.tokenize(p.text, add_special=False, parse_special=False)) for p, _ in passages)
         cells = job_cells(self.engine, self.batch.params, self.batch.family, longest)
         records: list[str] = []
-        k = max(1, min(self.spec.parallel or len(passages), len(passages)))
+        k = max(1, min(self.spec.parallel or len(passages), len(passages)))  # --parallel 0: the whole batch
         run_passages(
             self.engine,
             self.batch,
@@ -104,7 +104,7 @@ class PassageActor:
             k=k,
             cells=cells,
         )
-        return {"record": records, "node": [self.node] * len(records), "pid": [str(os.getpid())] * len(records)}
+        return {"record": records, "node": [self.node] * len(records)}
 
 
 @dataclass

@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         self._wire()
         window_state.restore(self)
         self.retranslate()
-        self.show_status(words("status_restored") if session.restore(self) else tr("status_ready"))
+        self.show_status(words("status_restored") if session.restore(self) else words("status_ready"))
         self.form.output_text.setFocus()  # typing starts in the text box
 
     def open_review(self, path: str) -> None:
@@ -291,7 +291,9 @@ class MainWindow(QMainWindow):
             self.show_error(words("status_nothing_helps", ifd=best.ifd or 0.0, limit=ranking.choice.helps_below))
             return
         if outcome.chosen is None:
-            self.show_error(words("status_all_rejected", reasons=ranking.rejection_summary()))
+            counts = ranking.rejection_counts()
+            reasons = lambda: ", ".join(f"{strings.reason(r)}: {n}" for r, n in counts.items())  # noqa: E731
+            self.show_error(Words(lambda: tr("status_all_rejected", reasons=reasons())))
             return
         self.pick_candidate(outcome.chosen)
         self.show_status(words("status_done", n=len(outcome.candidates), seconds=seconds))
@@ -322,7 +324,7 @@ class MainWindow(QMainWindow):
         cands = self.last_run.report["candidates"] if self.last_run is not None else []
         rejected = cands[index].get("rejected") if index < len(cands) else None
         if rejected:
-            self.show_status(words("picked_rejected", k=index + 1, reason=strings.reason(rejected)))
+            self.show_status(Words(lambda: tr("picked_rejected", k=index + 1, reason=strings.reason(rejected))))
         elif self.saved is not None and self.save_pending():
             self.show_status(words("picked_pending", k=index + 1))
 

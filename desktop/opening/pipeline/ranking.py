@@ -120,12 +120,16 @@ class Ranking:
     def all_rejected(self) -> bool:
         return self.best is None
 
-    def rejection_summary(self) -> str:
+    def rejection_counts(self) -> dict[str, int]:
+        """How many candidates each rejection reason took (the reasons are ids: ``opening.pipeline.candidate_filter``)."""
         reasons: dict[str, int] = {}
         for c in self.candidates:
             if c.rejected:
                 reasons[c.rejected] = reasons.get(c.rejected, 0) + 1
-        return ", ".join(f"{reason}: {n}" for reason, n in reasons.items())
+        return reasons
+
+    def rejection_summary(self) -> str:
+        return ", ".join(f"{reason}: {n}" for reason, n in self.rejection_counts().items())
 
 
 def scoring_prompt(engine: Engine, family: str, instruction: str, extra_input: str) -> Parts:
