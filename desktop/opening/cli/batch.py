@@ -186,10 +186,7 @@ def run(args: argparse.Namespace) -> int:
             desc = f"kept {kept}, not kept {stats.done - kept}, {stats.per_hour:.0f}/h" + (
                 f", about {human_duration(eta)} left" if eta else ""
             )
-            if progress.live:
-                progress.update(stats.done, total, desc)
-            elif stats.done * 20 // total > (stats.done - 1) * 20 // total or stats.done == total:
-                print(f"{PROG}: {stats.done}/{total} passages, {desc}", file=sys.stderr)  # a line per 5%
+            progress.count(stats.done, total, desc, label=PROG)
 
         try:
             stats = run_batch(

@@ -69,10 +69,7 @@ def run(args: argparse.Namespace, spec: BatchSpec, source: ModelSource) -> int:
         eta = stats.eta_seconds()
         nodes = ", ".join(f"{node} {n}" for node, n in sorted(stats.per_node.items()))
         desc = f"by node: {nodes}" + (f"; about {human_duration(eta)} left" if eta else "")
-        if progress.live:
-            progress.update(stats.done, stats.total, desc)
-        elif stats.done * 20 // stats.total > (stats.done - 1) * 20 // stats.total or stats.done == stats.total:
-            print(f"{PROG}: {stats.done}/{stats.total} passages, {desc}", file=sys.stderr)
+        progress.count(stats.done, stats.total, desc, label=PROG)
 
     address = None if args.ray == LOCAL else args.ray
     threads = args.threads or 1

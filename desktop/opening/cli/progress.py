@@ -39,6 +39,17 @@ class TerminalProgress:
             elif self.every is not None:
                 self._plain(done, total, desc)
 
+    def count(self, done: int, total: int, desc: str, *, label: str) -> None:
+        """A counted step (passages of a batch): the bar on a terminal; elsewhere a plain line per 5% and at
+        the end, ``label: done/total unit, desc``."""
+        if self.live:
+            self.update(done, total, desc)
+        elif total and (done * 20 // total > (done - 1) * 20 // total or done == total):
+            try:
+                print(f"{label}: {done}/{total}{self.unit}, {desc}", file=self.stream)
+            except (OSError, ValueError):
+                pass
+
     def _update_bar(self, done: float, total: float | None, desc: str) -> None:
         bar = self._bar
         if bar is None or bar.total != total:

@@ -30,11 +30,11 @@ from opening.base.errors import ModelError, OpeningError
 from opening.base.messages import Message
 from opening.base.sampling import SamplingParams
 from opening.data.corpus import Passage
-from opening.data.shard_folder import open_shards
+from opening.data.shard_folder import earlier_shard_config, open_shards
 from opening.llama.engine import EngineSettings
 from opening.models.file_hash import cached_sha256
 from opening.models.model_source import ModelSource
-from opening.pipeline.batch import BatchSpec, batch_config, prepare, run_passages
+from opening.pipeline.batch import BatchSpec, Prepared, batch_config, prepare, resolve_seed, run_passages
 from opening.pipeline.batch_plan import job_cells
 from opening.pipeline.run import open_engine
 from opening.pipeline.templates import resolve_family
@@ -87,11 +87,11 @@ class PassageActor:
         if self.failure is not None:
             failed = json.dumps({"failure": self.failure.to_json()}, ensure_ascii=False)
             return {"record": [failed], "node": [self.node]}
-        passages = []
+        passages, longest = [], 1
         for row in batch["passage"]:
             item = json.loads(str(row))
             passages.append((Passage(item["text"], item["file"], item["line"], item["item"]), item["key"]))
-        longest = max(len(self.engine.model.tokenize(p.text, add_special=False, parse_special=False)) for p, _ in passages)
+            longest = max(longest, item["tokens"])  # counted once, by the driver's length policy
         cells = job_cells(self.engine, self.batch.params, self.batch.family, longest)
         records: list[str] = []
         k = max(1, min(self.spec.parallel or len(passages), len(passages)))  # --parallel 0: the whole batch
@@ -152,8 +152,7 @@ def run_on_ray(run: ClusterRun) -> ClusterStats:
     engine, _note = open_engine(path, EngineSettings(threads=run.threads))  # the driver tokenizes for the length policy
     try:
         family = resolve_family(spec.family, engine.model.info.chat_template is not None)
-        if spec.params.seed is None:
-            spec.params.seed = _earlier_seed(spec.out)
+        resolve_seed(spec, None if spec.restart else earlier_shard_config(spec.out))
         config = batch_config(cached_sha256(path), spec.params, family, spec.choice)
         ledger = open_shards(spec.out, config, restart=spec.restart)
         prepared = prepare(engine, spec, ledger)
@@ -168,7 +167,7 @@ def run_on_ray(run: ClusterRun) -> ClusterStats:
     actor = ActorSpec(
         run.source, run.threads, asdict(spec.params), family, asdict(spec.choice), spec.early_stop, spec.parallel, config
     )
-    for row in _rows(run, actor, prepared.passages):
+    for row in _rows(run, actor, prepared):
         record = json.loads(str(row["record"]))
         if "failure" in record:
             raise ModelError(Message.from_json(record["failure"]))
@@ -182,7 +181,7 @@ def run_on_ray(run: ClusterRun) -> ClusterStats:
     return stats
 
 
-def _rows(run: ClusterRun, actor: ActorSpec, passages: list[tuple[Passage, str]]) -> Any:
+def _rows(run: ClusterRun, actor: ActorSpec, prepared: Prepared) -> Any:
     import ray
     import ray.data
 
@@ -197,8 +196,8 @@ def _rows(run: ClusterRun, actor: ActorSpec, passages: list[tuple[Passage, str]]
     # is tried again this many times before the job fails with its reason
     context.max_consecutive_actor_init_deaths = MAX_RESTARTS
     items = [
-        {"passage": json.dumps({"key": key, "text": p.text, "file": p.file, "line": p.line, "item": p.item}, ensure_ascii=False)}
-        for p, key in passages
+        {"passage": json.dumps({"key": key, "text": p.text, "file": p.file, "line": p.line, "item": p.item, "tokens": n})}
+        for (p, key), n in zip(prepared.passages, prepared.tokens, strict=True)
     ]
     # the spec travels with the class (no constructor arguments in the object store: a restart needs none)
     actor_class = type("PassageActor", (PassageActor,), {"SPEC": actor})
@@ -231,17 +230,3 @@ def user_error(exc: BaseException) -> OpeningError | None:
         cause = getattr(err, "cause", None)
         todo += [cause if isinstance(cause, BaseException) else None, err.__cause__, err.__context__]
     return None
-
-
-def _earlier_seed(folder: str) -> int:
-    """A continued run keeps its seed (the first shard's), a new one draws one."""
-    import secrets
-
-    from opening.data.shard_folder import shard_records
-
-    try:
-        first = next(iter(shard_records(folder)), None)
-    except OpeningError:
-        first = None
-    seed = (first or {}).get("config", {}).get("seed")
-    return seed if isinstance(seed, int) else secrets.randbelow(2**32 - 1)

@@ -21,7 +21,7 @@ from typing import Any
 
 from opening.base.atomic import atomic_write_bytes
 from opening.base.errors import BadInput, describe_os_error
-from opening.data.batch_ledger import Ledger, move_aside
+from opening.data.batch_ledger import Ledger, earlier_config, move_aside
 from opening.data.dataset_file import DatasetFile
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,12 @@ def open_shards(folder: str | Path, config: dict[str, Any], *, restart: bool = F
     ledger = Ledger.open(shard, config)
     ledger.done, ledger.counts = done, counts
     return ledger
+
+
+def earlier_shard_config(folder: str | Path) -> dict[str, Any] | None:
+    """The settings of the run already in ``folder`` (its first shard's), None when there is none."""
+    shards = shard_files(Path(folder).expanduser()) if Path(folder).expanduser().is_dir() else []
+    return earlier_config(shards[0]) if shards else None
 
 
 def shard_records(folder: str | Path) -> Iterator[dict[str, Any]]:

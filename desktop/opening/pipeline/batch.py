@@ -80,11 +80,16 @@ class BatchSpec:
 def open_ledger(spec: BatchSpec, model_sha256: str, family: str) -> Ledger:
     """Resolve the seed (``spec.params.seed`` is set: a continued run keeps its seed, a new one draws one),
     build the configuration and open the output (refused if it holds a run with other settings)."""
-    earlier = None if spec.restart else earlier_config(spec.out)
+    resolve_seed(spec, None if spec.restart else earlier_config(spec.out))
+    return Ledger.open(spec.out, batch_config(model_sha256, spec.params, family, spec.choice), restart=spec.restart)
+
+
+def resolve_seed(spec: BatchSpec, earlier: dict[str, Any] | None) -> None:
+    """``spec.params.seed`` when unset: the seed of the run being continued (its ``earlier`` configuration),
+    else a new one drawn."""
     if spec.params.seed is None:
         earlier_seed = earlier.get("seed") if earlier else None
         spec.params.seed = earlier_seed if isinstance(earlier_seed, int) else secrets.randbelow(2**32 - 1)
-    return Ledger.open(spec.out, batch_config(model_sha256, spec.params, family, spec.choice), restart=spec.restart)
 
 
 @dataclass
