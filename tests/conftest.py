@@ -97,3 +97,12 @@ def batch_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = batch(str(folder / "corpus"), "--out", str(out), *FAST, "--save-anyway", "--max-tokens", "24")
     assert proc.returncode == 0, proc.stderr.decode()
     return out
+
+
+@pytest.fixture(scope="session")
+def train_work(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny Llama, a reversed set from the three sources, and a generator fine-tuned on it for 60 steps
+    (tests/tiny_training.py; needs the train extra)."""
+    from tiny_training import build_work
+
+    return build_work(tmp_path_factory.mktemp("train"))

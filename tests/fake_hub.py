@@ -67,6 +67,8 @@ class FakeHub:
                 served = Served(self.command, self.path, self.headers.get("Range"), self.headers.get("Authorization"))
                 hub.requests.append(served)
                 parts = unquote(self.path.split("?")[0]).strip("/").split("/")
+                if parts and parts[0] == "datasets":  # a dataset repo: /datasets/OWNER/NAME/resolve/REV/FILE
+                    parts = parts[1:]
                 if len(parts) < 5 or parts[2] != "resolve":
                     return self._error(404, "RepoNotFound")
                 repo_id, filename = "/".join(parts[:2]), "/".join(parts[4:])

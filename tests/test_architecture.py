@@ -69,6 +69,8 @@ def _lint_imports(copy: Path) -> subprocess.CompletedProcess:
         ("desktop/opening/pipeline/batch.py", "import ray", "ray only in opening.cluster"),
         ("desktop/opening/data/export.py", "import opening_train.mix", "never import the trainer"),
         ("desktop/opening/gui/batch_panel.py", "from opening.cluster import ray_batch", "Layers"),
+        ("convert/opening_convert/job.py", "import transformers", "The training stack only in the trainer"),
+        ("desktop/opening/pipeline/choice_eval.py", "import torch", "torch never in the app"),
     ],
 )
 def test_the_contracts_fail_on_a_planted_violation(tmp_path: Path, module: str, line: str, broken: str) -> None:

@@ -14,7 +14,7 @@ import llama_cpp
 import numpy as np
 import pytest
 
-from tiny_checkpoint import PROBES, Shape, make_checkpoint, reference_logits, train_tokenizer
+from tiny_checkpoint import PROBES, QWEN2_THETA, Shape, make_checkpoint, reference_logits, train_tokenizer
 
 F32_BOUND, F16_BOUND = 5e-3, 2e-2
 
@@ -90,6 +90,32 @@ def test_llama_with_grouped_kv_heads(tmp_path: Path, tokenizer: Path) -> None:
     weights = make_checkpoint(tmp_path / "tiny-llama", shape, tokenizer=tokenizer)
     gguf = converted(tmp_path / "tiny-llama", tmp_path / "l.gguf", "F32")
     check_against_reference(gguf, weights, shape, tokenizer, F32_BOUND, f32_cache=True)
+
+
+def test_qwen2_with_biases_and_a_byte_level_bpe_tokenizer(tmp_path: Path) -> None:
+    from tokenizers import Tokenizer
+
+    shape = Shape(family="qwen2", n_head=4, n_head_kv=2, n_layer=4)
+    weights = make_checkpoint(tmp_path / "tiny-qwen2", shape)
+    gguf = converted(tmp_path / "tiny-qwen2", tmp_path / "q.gguf", "F32")
+    hf = Tokenizer.from_file(str(tmp_path / "tiny-qwen2" / "tokenizer.json"))
+    llm = llama_cpp.Llama(model_path=str(gguf), vocab_only=True, verbose=False)
+    texts = [*PROBES, "Line one.\n\nLine two, 2024 — it's 3.5 km!", "  two  spaces\tand a tab", "老马说：「水很浅。」"]
+    for text in texts:  # llama.cpp's qwen2 pre-tokenizer and the tokenizer.json give the same ids
+        assert llm.tokenize(text.encode(), add_bos=False, special=False) == hf.encode(text).ids, text
+    assert llm.tokenize("happy".encode(), add_bos=True) == hf.encode("happy").ids  # Qwen2 adds no BOS
+    tokens = hf.encode(PROBES[2]).ids
+    assert len(tokens) > 15
+    ref = reference_logits(weights, shape, tokens, theta=QWEN2_THETA)
+    assert ref.std() > 1.0
+    diff = float(np.abs(llama_logits(gguf, tokens, f32_cache=True) - ref).max())
+    print(f"qwen2 F32: max |logit difference| {diff:.2e} (bound {F32_BOUND:.0e})")
+    assert diff <= F32_BOUND
+    from opening.models.gguf_file import inspect_gguf
+
+    info = inspect_gguf(gguf)
+    assert info.architecture == "qwen2" and info.metadata["tokenizer.ggml.model"] == "gpt2"
+    assert info.metadata["tokenizer.ggml.pre"] == "qwen2"
 
 
 def test_sharded_bf16_safetensors(tmp_path: Path, tokenizer: Path) -> None:

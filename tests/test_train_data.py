@@ -177,6 +177,17 @@ def test_the_mix_is_sampled_to_the_total_and_seeded(tmp_path: Path) -> None:
     assert len(rows) == 20 and sum(r["source"] == "dolly" for r in rows) == 15  # 3:1 of 20
     assert outs["a"] == outs["b"] and outs["a"] != outs["c"]  # the same seed, the same file
 
+    # --held-out: the same seeded mix, its first pairs kept out of training in FILE.heldout.jsonl
+    out = tmp_path / "split.jsonl"
+    done = train("data", "--dolly", str(src), "--firefly", str(fire), "--out", str(out), "--total", "20", "--seed", "1",
+                 "--mix", "dolly=3,firefly=1", "--held-out", "5")
+    assert done.returncode == 0 and "5 held out for eval" in done.stderr, done.stderr
+    held, kept = read(tmp_path / "split.heldout.jsonl"), read(out)
+    assert len(held) == 5 and len(kept) == 15 and held + kept == rows  # nothing lost, nothing in both
+    assert json.loads((tmp_path / "split.stats.json").read_text(encoding="utf-8"))["held_out"]["pairs"] == 5
+    done = train("data", "--dolly", str(src), "--out", str(tmp_path / "x.jsonl"), "--total", "20", "--held-out", "20")
+    assert done.returncode == 2 and "--held-out must leave pairs to train on: at most 19 of the 20 pairs (got 20)" in done.stderr
+
 
 @pytest.mark.parametrize(
     "kind, content, said",
@@ -217,3 +228,45 @@ def test_bad_sni_files_no_sources_and_an_empty_mix_are_refused(tmp_path: Path) -
     done = train("data", "--dolly", str(empty), "--out", str(tmp_path / "o.jsonl"))
     assert done.returncode == 2 and "no usable pair in the sources (dolly: 1 read, 1 unusable)" in done.stderr
     assert "--mix must be" in train("data", "--dolly", str(empty), "--mix", "dolly=x", "--out", "o.jsonl").stderr
+
+
+def test_sources_by_name_come_from_the_hub_once_then_offline(tmp_path: Path) -> None:
+    """``--dolly hub`` / ``--firefly hf://…`` through the app's downloader, against a stand-in Hub on 127.0.0.1."""
+    import os
+
+    from fake_hub import FakeHub
+
+    src = write_sources(tmp_path / "src")
+    hub = FakeHub()
+    hub.add("databricks/databricks-dolly-15k", "databricks-dolly-15k.jsonl", src["dolly"].read_bytes())
+    hub.add("someone/firefly-sample", "part-1.jsonl", src["firefly"].read_bytes())
+    url = hub.start()
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN")}
+    env.update(HF_ENDPOINT=url, OPENING_HOME=str(home))
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "opening_train", *args], capture_output=True, text=True, timeout=300,
+                              env={**env, **extra})
+
+    try:
+        out = tmp_path / "reversed.jsonl"
+        done = run("data", "--dolly", "hub", "--firefly", "hf://someone/firefly-sample/part-1.jsonl", "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        local = home / "datasets" / "databricks" / "databricks-dolly-15k" / "databricks-dolly-15k.jsonl"
+        assert local.read_bytes() == src["dolly"].read_bytes()
+        assert any("/datasets/databricks/databricks-dolly-15k/resolve/" in r.path for r in hub.requests)
+        first = out.read_bytes()
+        assert {r["source"] for r in read(out)} == {"dolly", "firefly"}
+        served = len(hub.requests)
+        out.unlink()
+        done = run("data", "--dolly", "hub", "--firefly", "hf://someone/firefly-sample/part-1.jsonl", "--out", str(out),
+                   HF_HUB_OFFLINE="1")
+        assert done.returncode == 0, done.stderr
+        assert out.read_bytes() == first and len(hub.requests) == served  # offline: the copies already downloaded
+        done = run("data", "--dolly", "hf://someone/firefly-sample/notes.txt", "--out", str(tmp_path / "x.jsonl"))
+        assert done.returncode == 2 and "'notes.txt' is not a JSON Lines or JSON file" in done.stderr, done.stderr
+        done = run("data", "--firefly", "hf://only-owner", "--out", str(tmp_path / "x.jsonl"))
+        assert done.returncode == 2 and "hf://only-owner is not a Hub file: write hf://OWNER/NAME/FILE.jsonl" in done.stderr
+    finally:
+        hub.stop()

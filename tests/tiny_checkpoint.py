@@ -62,6 +62,36 @@ def train_tokenizer(folder: Path, vocab_size: int = 600) -> Path:
     return folder / "tokenizer.model"
 
 
+QWEN2_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+"""Qwen2's pre-tokenizer split, as its tokenizer.json has it (llama.cpp's ``qwen2`` pre-tokenizer)."""
+QWEN2_THETA = 1_000_000.0
+
+
+def train_bpe_tokenizer(folder: Path, vocab_size: int = 600) -> Path:
+    """A byte-level BPE tokenizer.json built like Qwen2's (regex split, then bytes), with its special tokens."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(QWEN2_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+    )
+    tok.train_from_iterator(training_lines(), trainer)
+    tok.save(str(folder / "tokenizer.json"))
+    config = {"eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "bos_token": None, "add_bos_token": False}
+    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder / "tokenizer.json"
+
+
 @dataclass(frozen=True)
 class Shape:
     family: str = "baichuan"
@@ -95,6 +125,9 @@ def make_weights(shape: Shape, seed: int = 0) -> dict[str, np.ndarray]:
             w[f"{p}.self_attn.q_proj.weight"] = mat(e, e, 0.08)
             w[f"{p}.self_attn.k_proj.weight"] = mat(kv, e, 0.08)
             w[f"{p}.self_attn.v_proj.weight"] = mat(kv, e, 0.08)
+        if shape.family == "qwen2":
+            for x, n in (("q", e), ("k", kv), ("v", kv)):
+                w[f"{p}.self_attn.{x}_proj.bias"] = (rng.standard_normal(n) * 0.3).astype(np.float32)
         w[f"{p}.self_attn.o_proj.weight"] = mat(e, e, 0.02)
         w[f"{p}.post_attention_layernorm.weight"] = norm()
         w[f"{p}.mlp.gate_proj.weight"] = mat(ff, e, 0.06)
@@ -127,16 +160,20 @@ def write_safetensors(path: Path, tensors: dict[str, np.ndarray], dtype: str = "
 def make_checkpoint(folder: Path, shape: Shape = Shape(), *, shards: int = 1, tokenizer: Path | None = None,
                     dtype: str = "F32") -> dict[str, np.ndarray]:
     folder.mkdir(parents=True, exist_ok=True)
-    arch = "BaichuanForCausalLM" if shape.family == "baichuan" else "LlamaForCausalLM"
+    arch = {"baichuan": "BaichuanForCausalLM", "qwen2": "Qwen2ForCausalLM"}.get(shape.family, "LlamaForCausalLM")
     config = {
         "architectures": [arch], "hidden_size": shape.n_embd, "intermediate_size": shape.n_ff,
         "num_attention_heads": shape.n_head, "num_hidden_layers": shape.n_layer, "vocab_size": shape.n_vocab,
         "rms_norm_eps": 1e-6, "max_position_embeddings": 512, "model_type": shape.family,
     }
-    if shape.family == "llama":
+    if shape.family in ("llama", "qwen2"):
         config["num_key_value_heads"] = shape.n_head_kv
+    if shape.family == "qwen2":
+        config.update(rope_theta=QWEN2_THETA, tie_word_embeddings=False)
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    if tokenizer is None:
+    if shape.family == "qwen2":
+        train_bpe_tokenizer(folder)
+    elif tokenizer is None:
         train_tokenizer(folder)
     else:
         (folder / "tokenizer.model").write_bytes(tokenizer.read_bytes())
@@ -164,8 +201,8 @@ def _round(arr: np.ndarray, dtype: str) -> np.ndarray:
 
 def reference_logits(weights: dict[str, np.ndarray], shape: Shape, tokens: list[int], theta: float = 10000.0,
                      eps: float = 1e-6) -> np.ndarray:
-    """The HF model's forward pass in float64: RMSNorm, W_pack (or q/k/v), rotate-half RoPE, causal
-    softmax attention, SwiGLU MLP."""
+    """The HF model's forward pass in float64: RMSNorm, W_pack (or q/k/v, with Qwen2's biases), rotate-half
+    RoPE, causal softmax attention, SwiGLU MLP."""
     w = {k: v.astype(np.float64) for k, v in weights.items()}
     e, nh, nkv = shape.n_embd, shape.n_head, shape.n_head_kv
     hd = e // nh
@@ -192,9 +229,9 @@ def reference_logits(weights: dict[str, np.ndarray], shape: Shape, tokens: list[
             qkv = h @ w[f"{p}.self_attn.W_pack.weight"].T
             q, k, v = qkv[:, :e], qkv[:, e:2 * e], qkv[:, 2 * e:]
         else:
-            q = h @ w[f"{p}.self_attn.q_proj.weight"].T
-            k = h @ w[f"{p}.self_attn.k_proj.weight"].T
-            v = h @ w[f"{p}.self_attn.v_proj.weight"].T
+            q = h @ w[f"{p}.self_attn.q_proj.weight"].T + w.get(f"{p}.self_attn.q_proj.bias", 0.0)
+            k = h @ w[f"{p}.self_attn.k_proj.weight"].T + w.get(f"{p}.self_attn.k_proj.bias", 0.0)
+            v = h @ w[f"{p}.self_attn.v_proj.weight"].T + w.get(f"{p}.self_attn.v_proj.bias", 0.0)
         q = rope(q.reshape(n, nh, hd).transpose(1, 0, 2))
         k = rope(k.reshape(n, nkv, hd).transpose(1, 0, 2))
         v = v.reshape(n, nkv, hd).transpose(1, 0, 2)

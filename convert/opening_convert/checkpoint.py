@@ -22,12 +22,13 @@ log = logging.getLogger(__name__)
 
 BAICHUAN = ("BaichuanForCausalLM", "BaiChuanForCausalLM")
 LLAMA = ("LlamaForCausalLM",)
+QWEN2 = ("Qwen2ForCausalLM",)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     family: str
-    """``baichuan`` or ``llama``."""
+    """``baichuan``, ``llama`` or ``qwen2`` (a Llama with biases on Q, K and V, and a BPE tokenizer)."""
     n_embd: int
     n_ff: int
     n_head: int
@@ -79,6 +80,14 @@ def _float(raw: dict[str, Any], key: str, path: Path, default: float, low: float
     return float(value)
 
 
+def _rope(raw: dict[str, Any]) -> dict[str, Any]:
+    """Where the RoPE base is: ``rope_theta`` at the top, or (transformers 5) inside ``rope_parameters``."""
+    nested = raw.get("rope_parameters")
+    if "rope_theta" not in raw and isinstance(nested, dict) and "rope_theta" in nested:
+        return nested
+    return raw
+
+
 def read_config(folder: Path) -> ModelConfig:
     """config.json checked against what the converter needs: types, ranges, and sizes that divide."""
     try:
@@ -100,6 +109,8 @@ def read_config(folder: Path) -> ModelConfig:
         family = "baichuan"
     elif any(a in LLAMA for a in archs):
         family = "llama"
+    elif any(a in QWEN2 for a in archs):
+        family = "qwen2"
     else:
         raise ConvertError("convert.unsupported_arch", archs=", ".join(archs) or "-", path=path)
     n_embd = _int(raw, "hidden_size", path, 1, 1 << 20)
@@ -132,7 +143,7 @@ def read_config(folder: Path) -> ModelConfig:
         n_vocab=n_vocab,
         n_ctx=min(n_ctx, 1 << 24),
         rms_eps=_float(raw, "rms_norm_eps", path, 1e-6, 0.0, 1.0),
-        rope_theta=_float(raw, "rope_theta", path, 10000.0, 0.0, 1e12),
+        rope_theta=_float(_rope(raw), "rope_theta", path, 10000.0, 0.0, 1e12),
         tie_embeddings=raw.get("tie_word_embeddings", False) is True,
         norm_head=family == "baichuan" and (n_vocab == 125696 or "baichuan2" in name_hint.lower()),
         name=folder.name,
@@ -141,7 +152,7 @@ def read_config(folder: Path) -> ModelConfig:
 
 def input_files(folder: Path) -> list[Path]:
     """Every file the converter reads from ``folder`` (an output must never be one of them)."""
-    names = ["config.json", "tokenizer.model", "tokenizer_config.json", "model.safetensors.index.json"]
+    names = ["config.json", "tokenizer.model", "tokenizer.json", "tokenizer_config.json", "model.safetensors.index.json"]
     found = [folder / n for n in names if (folder / n).exists()]
     return found + sorted(folder.glob("*.safetensors")) + sorted(folder.glob("pytorch_model*.bin"))
 

@@ -27,7 +27,7 @@ PROG = "opening-convert"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(prog=PROG, description="Convert a Baichuan-7B or Llama checkpoint to GGUF.")
+    p = ArgumentParser(prog=PROG, description="Convert a Baichuan-7B, Llama or Qwen2 checkpoint to GGUF.")
     p.add_argument("checkpoint", help="Hugging Face checkpoint folder (config.json, tokenizer.model, weights)")
     p.add_argument("--out", required=True, help="the GGUF file to write")
     p.add_argument("--type", choices=ALL_TYPES, default=DEFAULT_TYPE, help=f"tensor type (default {DEFAULT_TYPE})")

@@ -2,7 +2,8 @@
 
 Name map (HF → GGUF), per block i: ``input_layernorm`` → ``attn_norm``; Baichuan's fused
 ``self_attn.W_pack`` (rows Q;K;V) or Llama's ``q_proj``/``k_proj``/``v_proj`` → ``attn_q/k/v``, with Q
-and K un-permuted from HF's rotate-half layout to GGML's interleaved one; ``o_proj`` → ``attn_output``;
+and K un-permuted from HF's rotate-half layout to GGML's interleaved one (not for Qwen2, which llama.cpp
+runs rotate-half, and whose Q/K/V biases go to ``attn_q/k/v.bias``); ``o_proj`` → ``attn_output``;
 ``post_attention_layernorm`` → ``ffn_norm``; ``gate/up/down_proj`` → ``ffn_gate/up/down``; plus
 ``embed_tokens`` → ``token_embd``, ``norm`` → ``output_norm``, ``lm_head`` → ``output`` (Baichuan2:
 rows normalised). Only one block of rows (≤ 32 MB as float32) is in memory at a time.
@@ -26,9 +27,11 @@ from opening.base.errors import describe_os_error
 from opening.base.messages import Message
 from opening.base.progress import StageFn
 
+from .bpe_tokenizer import BpeVocab
 from .checkpoint import ModelConfig, Weights
 from .errors import ConvertError
 from .sentencepiece_model import UNUSED, USER_DEFINED, SentencePieceModel
+from .tokenizer_files import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +115,13 @@ def plan(cfg: ModelConfig, weights: Weights) -> list[Planned]:
             take(packed, (e, e), f"{gg}.attn_k.weight", offset=e, heads=True, src_shape=whole)
             take(packed, (e, e), f"{gg}.attn_v.weight", offset=2 * e, src_shape=whole)
         else:
-            take(f"{hf}.self_attn.q_proj.weight", (e, e), f"{gg}.attn_q.weight", heads=True)
-            take(f"{hf}.self_attn.k_proj.weight", (kv, e), f"{gg}.attn_k.weight", heads=True)
+            interleave = cfg.family != "qwen2"  # llama.cpp runs Qwen2's RoPE rotate-half, as HF does
+            take(f"{hf}.self_attn.q_proj.weight", (e, e), f"{gg}.attn_q.weight", heads=interleave)
+            take(f"{hf}.self_attn.k_proj.weight", (kv, e), f"{gg}.attn_k.weight", heads=interleave)
             take(f"{hf}.self_attn.v_proj.weight", (kv, e), f"{gg}.attn_v.weight")
+            if cfg.family == "qwen2":
+                for x, n in (("q", e), ("k", kv), ("v", kv)):
+                    take(f"{hf}.self_attn.{x}_proj.bias", (n,), f"{gg}.attn_{x}.bias")
         take(f"{hf}.self_attn.o_proj.weight", (e, e), f"{gg}.attn_output.weight")
         take(f"{hf}.post_attention_layernorm.weight", (e,), f"{gg}.ffn_norm.weight")
         take(f"{hf}.mlp.gate_proj.weight", (ff, e), f"{gg}.ffn_gate.weight")
@@ -151,7 +158,7 @@ def chat_template(folder: Path) -> str | None:
 def write_gguf(
     cfg: ModelConfig,
     weights: Weights,
-    sp: SentencePieceModel,
+    tokenizer: Tokenizer,
     folder: Path,
     out: Path,
     out_type: str,
@@ -161,38 +168,10 @@ def write_gguf(
     """Write ``out`` (an F32/F16/BF16 GGUF) via ``.out.partial`` in the same folder; never half a file."""
     np_type, ggml_type, file_type = FLOAT_DTYPES[out_type]
     planned = plan(cfg, weights)
-    tokens, scores, types = _vocab(sp, cfg.n_vocab)
     temp = out.with_name(f".{out.name}.partial")
     try:
         writer = GGUFWriter(str(temp), cfg.family)
-        writer.add_name(name)
-        writer.add_context_length(cfg.n_ctx)
-        writer.add_embedding_length(cfg.n_embd)
-        writer.add_feed_forward_length(cfg.n_ff)
-        writer.add_block_count(cfg.n_layer)
-        writer.add_head_count(cfg.n_head)
-        writer.add_head_count_kv(cfg.n_head_kv)
-        writer.add_layer_norm_rms_eps(cfg.rms_eps)
-        writer.add_rope_dimension_count(cfg.head_dim)
-        writer.add_rope_freq_base(cfg.rope_theta)
-        writer.add_vocab_size(cfg.n_vocab)
-        writer.add_file_type(int(file_type))
-        writer.add_tokenizer_model("llama")
-        writer.add_tokenizer_pre("default")
-        writer.add_token_list(tokens)
-        writer.add_token_scores(scores)
-        writer.add_token_types(types)
-        writer.add_unk_token_id(sp.unk_id)
-        writer.add_bos_token_id(sp.bos_id)
-        writer.add_eos_token_id(sp.eos_id)
-        if sp.pad_id >= 0:
-            writer.add_pad_token_id(sp.pad_id)
-        writer.add_add_bos_token(True)
-        writer.add_add_eos_token(False)
-        writer.add_add_space_prefix(sp.add_dummy_prefix)
-        template = chat_template(folder)
-        if template:
-            writer.add_chat_template(template)
+        _add_metadata(writer, cfg, tokenizer, folder, name, int(file_type))
         for p in planned:
             is_matrix = len(p.shape) == 2
             dtype = np.dtype(np_type if is_matrix else np.float32)
@@ -219,6 +198,85 @@ def write_gguf(
     except BaseException:
         remove_quietly(temp)
         raise
+
+
+def _add_metadata(writer: GGUFWriter, cfg: ModelConfig, tokenizer: Tokenizer, folder: Path, name: str, file_type: int) -> None:
+    """The hyperparameters and the tokenizer: everything but the tensors."""
+    writer.add_name(name)
+    writer.add_context_length(cfg.n_ctx)
+    writer.add_embedding_length(cfg.n_embd)
+    writer.add_feed_forward_length(cfg.n_ff)
+    writer.add_block_count(cfg.n_layer)
+    writer.add_head_count(cfg.n_head)
+    writer.add_head_count_kv(cfg.n_head_kv)
+    writer.add_layer_norm_rms_eps(cfg.rms_eps)
+    writer.add_rope_dimension_count(cfg.head_dim)
+    writer.add_rope_freq_base(cfg.rope_theta)
+    writer.add_vocab_size(cfg.n_vocab)
+    writer.add_file_type(file_type)
+    if isinstance(tokenizer, BpeVocab):
+        _add_bpe(writer, tokenizer, cfg.n_vocab)
+    else:
+        _add_sentencepiece(writer, tokenizer, cfg.n_vocab)
+    template = chat_template(folder)
+    if template:
+        writer.add_chat_template(template)
+
+
+def _add_sentencepiece(writer: GGUFWriter, sp: SentencePieceModel, n_vocab: int) -> None:
+    tokens, scores, types = _vocab(sp, n_vocab)
+    writer.add_tokenizer_model("llama")
+    writer.add_tokenizer_pre("default")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_unk_token_id(sp.unk_id)
+    writer.add_bos_token_id(sp.bos_id)
+    writer.add_eos_token_id(sp.eos_id)
+    if sp.pad_id >= 0:
+        writer.add_pad_token_id(sp.pad_id)
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+    writer.add_add_space_prefix(sp.add_dummy_prefix)
+
+
+def _add_bpe(writer: GGUFWriter, bpe: BpeVocab, n_vocab: int) -> None:
+    if len(bpe.tokens) > n_vocab:
+        raise ConvertError("convert.vocab_mismatch", pieces=len(bpe.tokens), n_vocab=n_vocab)
+    pad = range(len(bpe.tokens), n_vocab)  # to the embedding's rows, as llama.cpp's converter does
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("qwen2")
+    writer.add_token_list(bpe.tokens + [f"[PAD{i}]" for i in pad])
+    writer.add_token_types(bpe.types + [UNUSED] * len(pad))
+    writer.add_token_merges(bpe.merges)
+    if bpe.bos_id is not None:
+        writer.add_bos_token_id(bpe.bos_id)
+    writer.add_eos_token_id(bpe.eos_id)
+    if bpe.pad_id is not None:
+        writer.add_pad_token_id(bpe.pad_id)
+    writer.add_add_bos_token(bpe.add_bos)
+
+
+def write_vocab_gguf(cfg: ModelConfig, tokenizer: Tokenizer, folder: Path, out: Path) -> Path:
+    """A GGUF with the checkpoint's tokenizer and hyperparameters but no tensors: llama.cpp loads it with
+    ``vocab_only`` and tokenizes exactly as it will once the whole model is converted (the trainer's
+    tokens)."""
+    temp = out.with_name(f".{out.name}.partial")
+    try:
+        writer = GGUFWriter(str(temp), cfg.family)
+        _add_metadata(writer, cfg, tokenizer, folder, cfg.name, 0)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        align = writer.data_alignment
+        writer.close()
+        with temp.open("ab") as fh:  # the (empty) data section starts aligned, as readers expect
+            fh.write(bytes(-fh.tell() % align))
+        commit_temp(temp, out)
+    except OSError as exc:
+        remove_quietly(temp)
+        raise ConvertError("convert.cannot_write", path=out, reason=disk_reason(exc, out.parent)) from None
+    return out
 
 
 def _encode(block: np.ndarray, out_type: str) -> np.ndarray:

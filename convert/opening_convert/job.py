@@ -14,7 +14,8 @@ from .checkpoint import Weights, input_files, read_config
 from .errors import ConvertError
 from .gguf_export import disk_reason, write_gguf
 from .quantize import quantize
-from .sentencepiece_model import read_model
+from .sentencepiece_model import SentencePieceModel
+from .tokenizer_files import read_tokenizer
 from .types import FLOAT_TYPES
 
 log = logging.getLogger("opening_convert")
@@ -44,25 +45,22 @@ def convert(
         probe.unlink()
     except OSError as exc:
         raise ConvertError("convert.cannot_write_in", folder=out.parent, reason=disk_reason(exc)) from None
-    tokenizer = checkpoint / "tokenizer.model"
-    if not tokenizer.is_file():
-        raise ConvertError("convert.no_tokenizer", folder=checkpoint)
-    sp = read_model(tokenizer)
-    if sp.normalizer != "identity":
+    tokenizer = read_tokenizer(checkpoint, cfg.family)
+    if isinstance(tokenizer, SentencePieceModel) and tokenizer.normalizer != "identity":
         log.warning(
             "tokenizer.model uses the %r normaliser; llama.cpp does not apply it, so some text (full-width"
             " punctuation such as '，') may tokenize differently than in transformers",
-            sp.normalizer,
+            tokenizer.normalizer,
         )
     weights = Weights(checkpoint)
     try:
         label = name or cfg.name
         if out_type in FLOAT_TYPES:
-            write_gguf(cfg, weights, sp, checkpoint, out, out_type, label, progress)
+            write_gguf(cfg, weights, tokenizer, checkpoint, out, out_type, label, progress)
         else:
             f16 = out.with_name(f"{out.stem}.F16.gguf") if keep_f16 else out.with_name(f".{out.name}.f16.gguf")
             try:
-                write_gguf(cfg, weights, sp, checkpoint, f16, "F16", label, progress)
+                write_gguf(cfg, weights, tokenizer, checkpoint, f16, "F16", label, progress)
                 quantize(f16, out, out_type, threads, progress)
             finally:
                 if not keep_f16:

@@ -141,8 +141,8 @@ CONVERT_MESSAGES: dict[str, tuple[str, str]] = {
         "{path}：“architectures”必须是名称列表",
     ),
     "convert.unsupported_arch": (
-        "unsupported architecture {archs} in {path}: this converter handles Baichuan-7B (BaichuanForCausalLM) and Llama (LlamaForCausalLM) checkpoints",
-        "{path} 中的架构 {archs} 不受支持：本转换器支持 Baichuan-7B（BaichuanForCausalLM）和 Llama（LlamaForCausalLM）检查点",
+        "unsupported architecture {archs} in {path}: this converter handles Baichuan-7B (BaichuanForCausalLM), Llama (LlamaForCausalLM) and Qwen2 (Qwen2ForCausalLM) checkpoints",
+        "{path} 中的架构 {archs} 不受支持：本转换器支持 Baichuan-7B（BaichuanForCausalLM）、Llama（LlamaForCausalLM）和 Qwen2（Qwen2ForCausalLM）检查点",
     ),
     "convert.heads": (
         "{path}: hidden_size {n_embd} is not an even multiple of num_attention_heads {n_head}",
@@ -197,7 +197,19 @@ CONVERT_MESSAGES: dict[str, tuple[str, str]] = {
         "无法在 {folder} 中写入：{reason}",
     ),
     "convert.no_tokenizer": (
-        "{folder} has no tokenizer.model (the SentencePiece model)",
-        "{folder} 中没有 tokenizer.model（SentencePiece 模型）",
+        "{folder} has no tokenizer: neither tokenizer.model (SentencePiece) nor tokenizer.json (byte-level BPE)",
+        "{folder} 中没有分词器：既没有 tokenizer.model（SentencePiece），也没有 tokenizer.json（字节级 BPE）",
+    ),
+    "convert.bpe_unsupported": (
+        "{path} is not a byte-level BPE tokenizer as Qwen2 has ({detail})",
+        "{path} 不是 Qwen2 那样的字节级 BPE 分词器（{detail}）",
+    ),
+    "convert.bpe_no_eos": (
+        "{path}: no end-of-text token (eos_token in tokenizer_config.json, or <|endoftext|>)",
+        "{path}：没有文本结束词元（tokenizer_config.json 中的 eos_token，或 <|endoftext|>）",
+    ),
+    "convert.tokenizer_family": (
+        "{folder}: a {family} checkpoint needs {needed}",
+        "{folder}：{family} 检查点需要 {needed}",
     ),
 }

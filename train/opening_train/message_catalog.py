@@ -36,4 +36,74 @@ TRAIN_MESSAGES: dict[str, tuple[str, str]] = {
         "--total must be between 1 and 10000000 (got {got})",
         "--total 必须在 1 到 10000000 之间（实际为 {got}）",
     ),
+    "train.no_pairs": (
+        "{path} holds no pairs: each line needs {what}",
+        "{path} 中没有数据对：每行需要 {what}",
+    ),
+    "train.base_refused": (
+        "{folder} cannot be the base: {reason}. The trainer takes what opening-convert can turn into GGUF"
+        " (Baichuan-7B, Llama, Qwen2) and checks it before training starts",
+        "{folder} 不能作为基座模型：{reason}。训练器只接受 opening-convert 能转换为 GGUF 的检查点"
+        "（Baichuan-7B、Llama、Qwen2），并在训练开始前检查",
+    ),
+    "train.needs_extra": (
+        "training needs the train extra ({missing} missing): pip install 'opening-desktop[train]'",
+        "训练需要 train 可选依赖（缺少 {missing}）：pip install 'opening-desktop[train]'",
+    ),
+    "train.out_not_folder": (
+        "{folder} is a file: --out must be a folder for the run",
+        "{folder} 是文件：--out 必须是训练运行的文件夹",
+    ),
+    "train.out_not_empty": (
+        "{folder} is not empty and holds no run: choose a new or empty folder for --out",
+        "{folder} 不是空文件夹，也不是训练运行：请为 --out 选择新的或空的文件夹",
+    ),
+    "train.run_exists": (
+        "{folder} holds an unfinished run: add --resume to continue it from its last checkpoint, or choose another folder",
+        "{folder} 中有未完成的训练：加上 --resume 从最后的检查点继续，或选择另一个文件夹",
+    ),
+    "train.finished": (
+        "{folder} holds a finished run, which is never written over: choose another folder",
+        "{folder} 中的训练已完成，不会被覆盖：请选择另一个文件夹",
+    ),
+    "train.resume_differs": (
+        "cannot resume the run in {folder} with other inputs or settings ({detail}): run it as it was, or use another folder",
+        "无法用不同的输入或设置继续 {folder} 中的训练（{detail}）：请按原样运行，或换一个文件夹",
+    ),
+    "train.run_unreadable": (
+        "{path} is not a readable run record ({detail}): was the folder changed by hand?",
+        "{path} 不是可读的训练记录（{detail}）：文件夹是否被手动改动过？",
+    ),
+    "train.bad_setting": (
+        "{name} is out of range (got {got})",
+        "{name} 超出范围（实际为 {got}）",
+    ),
+    "train.all_too_long": (
+        "every pair in {path} is longer than {max_length} tokens: nothing to train on (raise --max-length)",
+        "{path} 中的每个数据对都超过 {max_length} 个词元：没有可训练的内容（请调大 --max-length）",
+    ),
+    "train.eval_no_text": (
+        "{where}: the prompt is not one of the reverse templates around a text, so the text cannot be recovered",
+        "{where}：提示不是包裹文本的反向模板之一，无法还原文本",
+    ),
+    "train.bad_held_out": (
+        "--held-out must leave pairs to train on: at most {most} of the {total} pairs (got {got})",
+        "--held-out 必须留下可训练的数据对：{total} 个数据对中最多 {most} 个（实际为 {got}）",
+    ),
+    "train.bad_hub_name": (
+        "{name} is not a Hub file: write hf://OWNER/NAME/FILE.jsonl (a dataset repo), or hub for the published file",
+        "{name} 不是 Hub 上的文件：请写 hf://OWNER/NAME/FILE.jsonl（数据集仓库），或写 hub 表示官方发布的文件",
+    ),
+    "train.out_of_memory": (
+        "the GPU ran out of memory at step {step}: lower --batch-size (and raise --grad-accum to keep the same"
+        " batch), lower --max-length, or use --lora; then run the same command with --resume to go on from the"
+        " last checkpoint in {folder}",
+        "GPU 在第 {step} 步时内存不足：请调小 --batch-size（同时调大 --grad-accum 以保持批大小）、调小"
+        " --max-length，或使用 --lora；然后用 --resume 运行同一命令，从 {folder} 中最后的检查点继续",
+    ),
+    "train.cannot_save": (
+        "cannot save the run in {folder}: {reason}; free some space, then run the same command with --resume"
+        " (the last checkpoint saved whole is kept)",
+        "无法在 {folder} 中保存训练：{reason}；请腾出空间，然后用 --resume 运行同一命令（最后一个完整保存的检查点仍在）",
+    ),
 }

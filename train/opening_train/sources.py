@@ -37,7 +37,7 @@ class SourcePair:
     """``file:line`` or ``file#instance`` (for the report and for a user who wants to look)."""
 
 
-def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     regular_file(path, "what.dataset_file")
     try:
         fh = path.open(encoding="utf-8-sig")
@@ -66,7 +66,7 @@ def _text(item: dict[str, Any], field: str, path: Path, line: int, source: str, 
 
 
 def read_dolly(path: Path) -> Iterator[SourcePair]:
-    for line, item in _lines(path):
+    for line, item in jsonl_records(path):
         yield SourcePair(
             _text(item, "instruction", path, line, "Dolly"),
             _text(item, "context", path, line, "Dolly", optional=True),
@@ -78,7 +78,7 @@ def read_dolly(path: Path) -> Iterator[SourcePair]:
 
 
 def read_firefly(path: Path) -> Iterator[SourcePair]:
-    for line, item in _lines(path):
+    for line, item in jsonl_records(path):
         yield SourcePair(
             _text(item, "input", path, line, "Firefly"),
             "",

@@ -231,6 +231,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "{name} is not a .gguf file; this app downloads GGUF models only",
         "{name} 不是 .gguf 文件；本应用只下载 GGUF 模型",
     ),
+    "download.not_dataset_file": (
+        "{name} is not a JSON Lines or JSON file; the trainer downloads its sources in their published JSONL form",
+        "{name} 不是 JSON Lines 或 JSON 文件；训练器只按发布时的 JSONL 形式下载数据源",
+    ),
     "download.target_not_file": (
         "{path} exists and is not a regular file; not touching it",
         "{path} 已存在且不是普通文件；不会改动它",

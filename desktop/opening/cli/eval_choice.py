@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from opening.base.settings import Settings
 from opening.cli.command import write_stdout
 from opening.cli.generate import add_generation_options, load_model, pick_model, sampling_from_args
 from opening.cli.progress import TerminalProgress
-from opening.pipeline.choice_eval import evaluate, format_table, load_dev_pairs
+from opening.pipeline.choice_eval import DevPair, EvalSummary, evaluate, format_table, load_dev_pairs
 
 PROG = "opening"
 
@@ -23,6 +24,11 @@ PROG = "opening"
 def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     ev = sub.add_parser("eval-choice", help="measure the choice of candidates against gold instructions")
     ev.add_argument("dev", metavar="DEV.jsonl", help='gold pairs: one {"instruction", "output"} object per line')
+    add_eval_options(ev)
+
+
+def add_eval_options(ev: argparse.ArgumentParser) -> None:
+    """The model, sampling and report options of an evaluation (here and in ``opening-train eval``)."""
     add_generation_options(ev)
     ev.add_argument(
         "--ifd-threshold", type=float, default=DEFAULT_HELPS_BELOW, metavar="F", help="IFD below which an instruction helps"
@@ -33,10 +39,15 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    params = sampling_from_args(args)
     if args.limit is not None and args.limit < 1:
         raise BadInput("cli.limit", got=args.limit)
-    pairs = load_dev_pairs(Path(args.dev))[: args.limit]
+    return run_pairs(args, load_dev_pairs(Path(args.dev))[: args.limit])
+
+
+def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable[[EvalSummary], str] | None = None) -> int:
+    """Evaluate ``pairs`` with the generation options in ``args``: the table (or JSON) on stdout, the
+    ``headline`` (when given) above the table."""
+    params = sampling_from_args(args)
     engine = load_model(pick_model(args, Settings.load()), params, max((p.output for p in pairs), key=len))
     progress = TerminalProgress(unit="texts")
     try:
@@ -56,5 +67,6 @@ def run(args: argparse.Namespace) -> int:
         report.update(model=engine.model.name, params=asdict(params), template=args.template)
         write_stdout(json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
     else:
-        write_stdout(f"{engine.model.name}, n={params.n}, seed {params.seed}\n\n" + format_table(summary))
+        top = headline(summary) + "\n\n" if headline else ""
+        write_stdout(f"{engine.model.name}, n={params.n}, seed {params.seed}\n\n" + top + format_table(summary))
     return 0

@@ -14,7 +14,8 @@ Formats (``--to``):
   entries kept, the same entry replaced: exporting twice works);
 * ``dpo`` — JSONL of ``{"prompt", "chosen", "rejected"}`` for DPO/ORPO on the *generator*: the prompt is
   the reverse prompt around the text; the person's edited instruction is preferred over the model's pick,
-  and the pick over each candidate the filter rejected.
+  and the pick over each candidate the filter rejected; an input is folded in as ``### Input:``, the way
+  the generator writes it (what ``opening-train prefer`` trains on).
 
 Every file is written under a temporary name in the output's folder, then renamed over it: a killed
 export leaves the old file or the new one, never half of either.
@@ -34,7 +35,7 @@ from typing import IO, Any
 
 from opening.base.atomic import commit_temp, remove_quietly
 from opening.base.errors import BadInput, describe_os_error
-from opening.data.records import PairRecord
+from opening.data.records import PairRecord, fold_input
 
 log = logging.getLogger(__name__)
 
@@ -258,8 +259,8 @@ def _write_csv(out: Path, source: Iterator[Row]) -> int:
 
 
 def _preferences(source: Iterator[Row], prompt_for: PromptFn) -> Iterator[dict[str, str]]:
-    def text(pair: tuple[str, str]) -> str:
-        return f"{pair[0]}\n\n{pair[1]}" if pair[1] else pair[0]
+    def text(pair: tuple[str, str]) -> str:  # as the generator writes it: "instruction ### Input: input"
+        return fold_input(*pair)
 
     for row in source:
         prompt = prompt_for(row.output)

@@ -33,6 +33,7 @@ class LlamaModel:
         gpu_layers: int = 0,
         use_mmap: bool | None = None,
         repack: bool = True,
+        vocab_only: bool = False,
         progress: StageFn | None = None,
         cancel: CancelFn | None = None,
     ) -> None:
@@ -47,6 +48,7 @@ class LlamaModel:
         # step takes 360 ms repacked vs 476 ms not (1.32x), a 283-token batch 8.2 s vs 5.0 s (0.61x).
         # Steps dominate a run, so it stays on (docs/models.md, "Loading mode"; the setting switches it).
         params.use_extra_bufts = repack
+        params.vocab_only = vocab_only  # the tokenizer alone (a GGUF may then hold no tensors at all)
         cancelled = False
         if progress is not None or cancel is not None:
 

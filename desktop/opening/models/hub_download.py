@@ -88,14 +88,18 @@ def target_folder(repo_id: str, folder: Path | None = None) -> Path:
     return (folder or paths.models_dir()) / repo_id
 
 
-def check_request(repo_id: str, filename: str, sha256: str | None, folder: Path | None = None) -> Path:
+def check_request(repo_id: str, filename: str, sha256: str | None, folder: Path | None = None, repo_type: str = "model") -> Path:
     """Check a download's words before anything moves; return the file it will write. The target stays
-    inside ``models/OWNER/REPO`` (or ``folder``): no absolute names, no ``..``; only ``.gguf`` files."""
+    inside ``models/OWNER/REPO`` (or ``folder``): no absolute names, no ``..``; only ``.gguf`` files from a
+    model repo, only JSON Lines or JSON files from a dataset repo (the trainer's sources)."""
     check_sha256(sha256)
     if folder is not None and folder.exists() and not folder.is_dir():
         raise BadInput("path.not_a_folder", path=folder)
     final = inside(target_folder(repo_id, folder), filename, "what.file_name")
-    if not filename.lower().endswith(".gguf"):
+    if repo_type == "dataset":
+        if not filename.lower().endswith((".jsonl", ".json")):
+            raise BadInput("download.not_dataset_file", name=repr(filename))
+    elif not filename.lower().endswith(".gguf"):
         raise BadInput("download.not_gguf", name=repr(filename))
     if final.exists() and not final.is_file():
         raise BadInput("download.target_not_file", path=final)
@@ -172,9 +176,11 @@ def download(
     progress: BytesFn | None = None,
     cancel: CancelFn | None = None,
     hub_endpoint: str | None = None,
+    repo_type: str = "model",
 ) -> Downloaded:
     """Download (or resume, or find already complete) ``filename`` of ``repo_id``; verify it.
-    ``hub_endpoint``: a mirror (e.g. ``https://hf-mirror.com``) instead of ``HF_ENDPOINT`` / the Hub."""
+    ``hub_endpoint``: a mirror (e.g. ``https://hf-mirror.com``) instead of ``HF_ENDPOINT`` / the Hub;
+    ``repo_type``: ``dataset`` for a dataset repo's file (the trainer's sources)."""
     from filelock import FileLock, Timeout
     from huggingface_hub import constants as hf_constants
     from huggingface_hub import errors as hf_errors
@@ -183,7 +189,7 @@ def download(
     from huggingface_hub.utils import build_hf_headers
 
     hf_constants.DOWNLOAD_CHUNK_SIZE = min(hf_constants.DOWNLOAD_CHUNK_SIZE, CHUNK_BYTES)
-    final = check_request(repo_id, filename, sha256, folder)
+    final = check_request(repo_id, filename, sha256, folder, repo_type)
     sha256 = check_sha256(sha256)
     dest = final.parent
     where = f"{repo_id}/{filename}"
@@ -195,7 +201,7 @@ def download(
     meter = _Meter(progress, cancel)
     part = final.with_name(f".{final.name}.part")
     try:
-        url = hf_hub_url(repo_id, filename, revision=revision, endpoint=hub)
+        url = hf_hub_url(repo_id, filename, repo_type=repo_type, revision=revision, endpoint=hub)
         meta = get_hf_file_metadata(url)
         etag = (meta.etag or "").strip('"').lower()
         hub_sha = etag if _SHA256.match(etag) else None

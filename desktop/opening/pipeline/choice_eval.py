@@ -140,6 +140,8 @@ class VariantSummary:
     variant: str
     picked: int = 0
     at_least_mean: float = 0.0
+    beats_mean: float = 0.0
+    """Share of picks strictly closer to the gold than the mean candidate."""
     rouge_chosen: float = 0.0
     rouge_mean: float = 0.0
     leakage: float = 0.0
@@ -172,6 +174,7 @@ def summarise(outcomes: list[TextOutcome]) -> EvalSummary:
             chosen = [rouge_l(p.prompt_text, o.pair.instruction) for o, p in rows if p is not None]
             means = [statistics.fmean(o.candidate_rouge) for o, _ in rows]
             s.at_least_mean = sum(c >= m - 1e-12 for c, m in zip(chosen, means, strict=True)) / len(rows)
+            s.beats_mean = sum(c > m + 1e-12 for c, m in zip(chosen, means, strict=True)) / len(rows)
             s.rouge_chosen, s.rouge_mean = statistics.fmean(chosen), statistics.fmean(means)
             s.leakage = sum(copies_text(p.prompt_text, o.pair.output) for o, p in rows if p is not None) / len(rows)
         s.nothing_helps = sum(o.nothing_helps[variant] for o in outcomes) / max(1, len(outcomes))
