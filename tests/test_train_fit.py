@@ -308,6 +308,54 @@ def test_a_full_disk_stops_with_what_to_do_and_resume_goes_on_once_there_is_spac
     assert (run / "config.json").is_file() and (run / "model.safetensors").is_file()
 
 
+@pytest.mark.parametrize("family", ["llama", "baichuan", "qwen2"])
+def test_the_memory_plan_counts_the_parameters_torch_holds(work: dict[str, Path], tmp_path: Path, family: str) -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from opening_train.bases import check_base
+    from opening_train.memory_plan import lora_parameters, parameters
+    from opening_train.recipe import LORA_TARGETS, Recipe
+    from opening_train.torch_model import load_base
+
+    shape = {
+        "llama": SHAPE,
+        "baichuan": Shape(n_layer=32, n_embd=64, n_ff=128),
+        "qwen2": Shape(family="qwen2", n_head_kv=2, n_layer=2),
+    }[family]
+    make_checkpoint(tmp_path / family, shape, tokenizer=work["base"] / "tokenizer.model")
+    base = check_base(tmp_path / family)
+    model = load_base(base, torch.float32)
+    assert parameters(base.config) == sum(p.numel() for p in model.parameters())
+    r = Recipe().lora_r
+    lora = get_peft_model(model, LoraConfig(r=r, target_modules=list(LORA_TARGETS)))
+    assert lora_parameters(base.config, r) == sum(p.numel() for p in lora.parameters() if p.requires_grad)
+
+
+def test_a_7b_that_cannot_fit_is_refused_before_loading_and_a_small_base_passes(work: dict[str, Path]) -> None:
+    """On this machine (24 GiB, no GPU) a Baichuan-7B cannot be trained, full or LoRA: the real free memory
+    against the plan says so before anything is loaded."""
+    from opening.base.errors import BadInput
+    from opening.models.memory_fit import available_memory
+    from opening_convert.checkpoint import ModelConfig
+    from opening_train.bases import check_base
+    from opening_train.memory_plan import check_memory, parameters, plan_memory
+    from opening_train.recipe import Recipe
+
+    b7 = ModelConfig("baichuan", 4096, 11008, 32, 32, 32, 64000, 4096, 1e-6, 10000.0, False, False, "baichuan-7b")
+    assert abs(parameters(b7) - 7.0e9) < 0.05e9  # Baichuan-7B's published size
+    full = plan_memory(b7, Recipe(), longest=512, sequences=4, gpu=True)
+    lora = plan_memory(b7, Recipe(lora=True), longest=512, sequences=4, gpu=True)
+    print(f"Baichuan-7B: full fine-tuning {full.need_gb:.0f} GB, LoRA on a bf16 GPU {lora.need_gb:.1f} GB")
+    assert 112 < full.need_gb < 130 and 14 < lora.need_gb < 24  # the README's figures
+    have = available_memory()
+    assert have is not None and have < 100e9
+    for recipe in (Recipe(), Recipe(lora=True)):
+        with pytest.raises(BadInput, match=r"this run needs about .* GB \(7.00 B parameters at this recipe\) and .* GB of RAM"):
+            check_memory(b7, recipe)
+    assert check_memory(check_base(work["base"]).config, Recipe()).need < have
+
+
 def test_resume_with_other_settings_is_refused(work: dict[str, Path], tmp_path: Path) -> None:
     from opening.base.errors import BadInput
     from opening_train.run_folder import open_run

@@ -28,7 +28,7 @@ PROG = "opening-convert"
 
 def _parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog=PROG, description="Convert a Baichuan-7B, Llama or Qwen2 checkpoint to GGUF.")
-    p.add_argument("checkpoint", help="Hugging Face checkpoint folder (config.json, tokenizer.model, weights)")
+    p.add_argument("checkpoint", help="Hugging Face checkpoint folder (config.json, tokenizer.model or tokenizer.json, weights)")
     p.add_argument("--out", required=True, help="the GGUF file to write")
     p.add_argument("--type", choices=ALL_TYPES, default=DEFAULT_TYPE, help=f"tensor type (default {DEFAULT_TYPE})")
     p.add_argument("--name", help="model name stored in the file (default: the folder's name)")

@@ -1,7 +1,7 @@
 """The checkpoint a run starts from, checked before anything is trained: the trainer takes exactly the
 checkpoints ``opening-convert`` can turn into GGUF (Baichuan-7B, Llama, Qwen2), so a run never ends after
 hours with a model the app cannot use. The check reads ``config.json``, the tokenizer file and the weights'
-names through the converter's own readers (one home for what is convertible)."""
+names and shapes through the converter's own readers and plan (one home for what is convertible)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from opening.base.errors import BadInput, OpeningError
 from opening_convert.checkpoint import ModelConfig, Weights, read_config
-from opening_convert.errors import ConvertError
+from opening_convert.gguf_export import plan
 from opening_convert.tokenizer_files import Tokenizer, read_tokenizer
 
 
@@ -43,12 +43,7 @@ def check_base(folder: Path) -> Base:
         tokenizer = read_tokenizer(folder, config.family)
         weights = Weights(folder)
         try:
-            needed = ["model.embed_tokens.weight", "model.norm.weight", *layer_names(config, config.n_layer - 1)]
-            if not config.tie_embeddings:
-                needed.append("lm_head.weight")
-            missing = next((n for n in needed if not weights.has(n)), None)
-            if missing is not None:
-                raise ConvertError("convert.no_tensor", name=missing)
+            plan(config, weights)  # the converter's own check: every tensor it will read, with its shape
         finally:
             weights.close()
     except OpeningError as exc:

@@ -94,6 +94,7 @@ def _recipe_options(t: argparse.ArgumentParser, epochs: float) -> None:
     t.add_argument("--lora-r", type=int, default=d.lora_r, metavar="N")
     t.add_argument("--lora-alpha", type=int, default=d.lora_alpha, metavar="N")
     t.add_argument("--keep-checkpoints", action="store_true", help="keep the checkpoints once the model is written")
+    t.add_argument("--ignore-memory-check", action="store_true", help="train even when the estimate says it will not fit")
 
 
 def recipe_from_args(args: argparse.Namespace) -> Recipe:
@@ -120,6 +121,7 @@ def train_command(args: argparse.Namespace) -> int:
     options = {
         "resume": args.resume,
         "keep_checkpoints": args.keep_checkpoints,
+        "ignore_memory_check": args.ignore_memory_check,
         "on_step": lambda step, total, desc: progress.count(step, total, desc, label=f"{PROG} {args.command}"),
     }
     try:

@@ -106,4 +106,18 @@ TRAIN_MESSAGES: dict[str, tuple[str, str]] = {
         " (the last checkpoint saved whole is kept)",
         "无法在 {folder} 中保存训练：{reason}；请腾出空间，然后用 --resume 运行同一命令（最后一个完整保存的检查点仍在）",
     ),
+    "train.too_big": (
+        "this run needs about {need} GB ({params} B parameters at this recipe) and {have} GB of {where} are free:"
+        " use --lora, a smaller --batch-size or --max-length, or a smaller base; --ignore-memory-check tries anyway",
+        "本次训练约需 {need} GB（此配方下 {params} B 参数），而可用的 {where} 只有 {have} GB："
+        "请使用 --lora、调小 --batch-size 或 --max-length，或换更小的基座；--ignore-memory-check 可仍然尝试",
+    ),
+    "train.where_gpu": (
+        "GPU memory",
+        "GPU 显存",
+    ),
+    "train.where_ram": (
+        "RAM",
+        "内存",
+    ),
 }

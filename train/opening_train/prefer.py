@@ -18,6 +18,7 @@ from typing import Any
 
 from opening.base.errors import BadInput
 from opening_train.bases import check_base
+from opening_train.memory_plan import check_memory
 from opening_train.pairs import PreferencePair, read_preferences
 from opening_train.recipe import Recipe
 from opening_train.run_folder import RunFolder, finish, open_run, run_identity
@@ -85,12 +86,15 @@ def prefer(
     beta: float = 0.1,
     resume: bool,
     keep_checkpoints: bool = False,
+    ignore_memory_check: bool = False,
     on_step: StepFn | None = None,
 ) -> dict[str, Any]:
     recipe.validate()
     if not 0 < beta <= 100:
         raise BadInput("train.bad_setting", name="--beta", got=beta)
     base = check_base(base_dir)
+    if not ignore_memory_check:
+        check_memory(base.config, recipe, dpo=True)
     pairs = read_preferences(pairs_file)
     identity = run_identity("prefer", base_dir, {"pairs": pairs_file}, {"beta": beta, **recipe.identity()})
     run, checkpoint = open_run(out, identity, resume)
