@@ -78,5 +78,6 @@ def check_memory(cfg: ModelConfig, recipe: Recipe, *, dpo: bool = False) -> Memo
             have=f"{have / 1e9:.1f}",
             where=Message("train.where_gpu" if gpu else "train.where_ram"),
             params=f"{plan.parameters / 1e9:.2f}",
+            hint=Message("train.hint_lora" if recipe.lora else "train.hint_full"),
         )
     return plan

@@ -108,9 +108,16 @@ TRAIN_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "train.too_big": (
         "this run needs about {need} GB ({params} B parameters at this recipe) and {have} GB of {where} are free:"
-        " use --lora, a smaller --batch-size or --max-length, or a smaller base; --ignore-memory-check tries anyway",
-        "本次训练约需 {need} GB（此配方下 {params} B 参数），而可用的 {where} 只有 {have} GB："
-        "请使用 --lora、调小 --batch-size 或 --max-length，或换更小的基座；--ignore-memory-check 可仍然尝试",
+        " {hint}; --ignore-memory-check tries anyway",
+        "本次训练约需 {need} GB（此配方下 {params} B 参数），而可用的 {where} 只有 {have} GB：{hint}；--ignore-memory-check 可仍然尝试",
+    ),
+    "train.hint_full": (
+        "use --lora, a smaller --batch-size or --max-length, or a smaller base",
+        "请使用 --lora、调小 --batch-size 或 --max-length，或换更小的基座",
+    ),
+    "train.hint_lora": (
+        "use a smaller --batch-size or --max-length, a GPU with more memory, or a smaller base",
+        "请调小 --batch-size 或 --max-length，换显存更大的 GPU，或换更小的基座",
     ),
     "train.where_gpu": (
         "GPU memory",
