@@ -34,6 +34,19 @@ def smol_path() -> Path:
     return path
 
 
+SCRIPTS = ("Describe your mood in one word.", "What is the opposite of sad?")
+"""What the scripted model writes for any prompt, one or the other as the seed picks (tests/scripted_model.py)."""
+
+
+@pytest.fixture(scope="session")
+def scripted_path(smol_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real GGUF whose every candidate is one of SCRIPTS, on any CPU: for tests that need candidates the
+    filter keeps (a chosen pair), not whatever SmolLM2 happens to sample at a seed on this machine's kernels."""
+    from scripted_model import write_scripted_model
+
+    return write_scripted_model(tmp_path_factory.mktemp("scripted") / "scripted.gguf", smol_path, list(SCRIPTS))
+
+
 @pytest.fixture(scope="session")
 def engine(smol_path: Path):
     from opening.llama.engine import Engine, EngineSettings

@@ -198,9 +198,10 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "opening", *args], capture_output=True, env=dict(os.environ), timeout=300)
 
 
-def test_cli_saves_nothing_when_nothing_helps(tmp_path: Path) -> None:
+def test_cli_saves_nothing_when_nothing_helps(tmp_path: Path, scripted_path: Path) -> None:
+    """The scripted model: candidates that survive the filter on any CPU, so there is a best one to keep."""
     out = tmp_path / "pairs.json"
-    base = ("generate", "-n", "3", "--max-tokens", "24", "--seed", "2", "--save", str(out), HAPPY)
+    base = ("generate", "-n", "3", "--max-tokens", "24", "--seed", "2", "--model", str(scripted_path), "--save", str(out), HAPPY)
     proc = run(*base, "--ifd-threshold", "0.0001", "--format", "json")
     assert proc.returncode == 3, proc.stderr.decode()
     err = proc.stderr.decode()
@@ -217,9 +218,10 @@ def test_cli_saves_nothing_when_nothing_helps(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-def test_cli_choice_policies(policy: str) -> None:
+def test_cli_choice_policies(policy: str, scripted_path: Path) -> None:
+    """The scripted model's two instructions survive the filter on any CPU: there is always a choice to check."""
     proc = run(
-        "generate", "-n", "4", "--max-tokens", "24", "--seed", "5", "--format", "json",
+        "generate", "-n", "4", "--max-tokens", "24", "--seed", "5", "--format", "json", "--model", str(scripted_path),
         "--choose", policy, "--ifd-threshold", "100", XIAOMA,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr.decode()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox, QDoubleSpinBox, QLabel, QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QWidget,
 )
 
-from conftest import HAPPY, XIAOMA
+from conftest import HAPPY, SCRIPTS, XIAOMA
 from gguf_factory import write_gguf
 from opening.gui import strings
 from opening.gui.main_window import MainWindow, default_dataset
@@ -105,11 +105,25 @@ def test_contract_widgets_and_demo_defaults(qtbot) -> None:
     assert window.findChild(QSpinBox, "topK").value() == 12
 
 
-def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
+@pytest.fixture
+def scripted_window_model(scripted_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The window opens the scripted model (conftest.SCRIPTS on any CPU): for runs that need candidates the
+    filter keeps, which SmolLM2 samples on some CPUs and not on others."""
+    monkeypatch.setenv("OPENING_MODEL", str(scripted_path))
+    return scripted_path
+
+
+def test_the_demo_model_is_named_in_the_window(qtbot) -> None:
     window = make_window(qtbot, seed=1)
-    window.settings.choice = {"helps_below": 100.0}  # a pair is chosen even if SmolLM2's do not help
     label = window.findChild(QLabel, "modelLabel").text()
     assert "135M params" in label and "Q4_1" in label and "llama" in label, label
+
+
+def test_happy_run_ranks_saves_updates_and_undoes(qtbot, scripted_window_model: Path) -> None:
+    window = make_window(qtbot, seed=1)
+    window.settings.choice = {"save_anyway": True}  # the scripted instructions do not help (IFD 1): keep the best
+    label = window.findChild(QLabel, "modelLabel").text()
+    assert "scripted test model" in label and "F32" in label, label
     set_params(window, n=3, max_tokens=128)
     statuses: list[str] = []
     show_status = window.show_status
@@ -128,6 +142,7 @@ def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
     captions = [listing.item(r).text().splitlines()[0] for r in range(3)]
     assert sorted(int(c.split()[2]) for c in captions) == [1, 2, 3]
     assert window.outcome is not None and window.outcome.chosen is not None, window.status.text()
+    assert {c.instruction for c in window.outcome.candidates} <= set(SCRIPTS)
     assert any("NLL" in c and "IFD" in c for c in captions)
     assert "chosen" in captions[0]  # best first, marked
 
@@ -158,7 +173,7 @@ def test_happy_run_ranks_saves_updates_and_undoes(qtbot) -> None:
     assert json.loads(target.read_text(encoding="utf-8")) == saved
 
 
-def test_nothing_helps_is_shown_not_saved_and_can_be_kept_by_hand(qtbot) -> None:
+def test_nothing_helps_is_shown_not_saved_and_can_be_kept_by_hand(qtbot, scripted_window_model: Path) -> None:
     window = make_window(qtbot, seed=1)
     window.settings.choice = {"helps_below": 0.0001}  # no instruction makes a text 10,000x more predictable
     assert window.results.auto_save.isChecked()
@@ -179,7 +194,9 @@ def test_nothing_helps_is_shown_not_saved_and_can_be_kept_by_hand(qtbot) -> None
     assert json.loads(target.read_text(encoding="utf-8")) == [{"instruction": best.folded_instruction, "output": HAPPY}]
 
 
-def test_picking_another_candidate_changes_the_saved_pair_only_when_the_user_says_so(qtbot, tmp_path: Path) -> None:
+def test_picking_another_candidate_changes_the_saved_pair_only_when_the_user_says_so(
+    qtbot, tmp_path: Path, scripted_window_model: Path
+) -> None:
     window = make_window(qtbot, seed=1)
     window.settings.choice = {"helps_below": 100.0}
     target = tmp_path / "pairs.jsonl"
@@ -212,12 +229,23 @@ def test_picking_another_candidate_changes_the_saved_pair_only_when_the_user_say
     assert marked == [others[0]] and save.text() == "Saved"
 
 
-def test_picking_a_rejected_candidate_says_why_and_saves_nothing_until_confirmed(qtbot, tmp_path: Path) -> None:
+ECHOED = "Sunny mornings make me glad."
+
+
+def test_picking_a_rejected_candidate_says_why_and_saves_nothing_until_confirmed(
+    qtbot, tmp_path: Path, smol_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scripted model that writes either an instruction or the text itself back (an echo, rejected), on
+    any CPU (SmolLM2 copies the 小马过河 story on some CPUs at this seed, not on others)."""
+    from scripted_model import write_scripted_model
+
+    model = write_scripted_model(tmp_path / "echo.gguf", smol_path, ["Write about your feelings", ECHOED])
+    monkeypatch.setenv("OPENING_MODEL", str(model))
     window = make_window(qtbot, seed=2)
     target = tmp_path / "pairs.json"
     window.results.dataset_path.setText(str(target))
-    set_params(window, n=5, max_tokens=128, temperature=0.3)  # the demo's temperature: SmolLM2 copies the story
-    window.form.output_text.setPlainText(XIAOMA)  # (QTest cannot type CJK characters key by key)
+    set_params(window, n=5, max_tokens=128, temperature=0.3)
+    window.form.output_text.setPlainText(ECHOED)
     with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(window.form.submit_button, qtbot_left())
     outcome = window.outcome

@@ -130,8 +130,10 @@ def test_download_offline_is_one_clear_line() -> None:
     assert "opening-convert" in line
 
 
-def test_fit_estimate_is_within_30_percent_of_the_measured_peak(smol_path: Path) -> None:
-    """The estimate is made before loading, in a fresh process; that process then does the default run."""
+def test_fit_estimate_is_within_20_percent_of_the_measured_peak(smol_path: Path) -> None:
+    """The estimate is made before loading, in a fresh process; that process then does the default run.
+    It must hold whatever the model samples (the CPU's kernels decide that): the scoring pass's logits are
+    bounded per decode, and the estimate counts that bound (docs/models.md has the table per CPU)."""
     script = f"""
 import json
 from opening.llama.engine import Engine, EngineSettings
@@ -151,7 +153,7 @@ print(json.dumps({{"estimate": fit.total, "peak": peak_rss()}}))
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     ratio = got["estimate"] / got["peak"]
     print(f"fit estimate {got['estimate'] / 1e6:.0f} MB vs peak RSS {got['peak'] / 1e6:.0f} MB: {ratio:.2f}")
-    assert 0.7 <= ratio <= 1.3
+    assert 0.8 <= ratio <= 1.2
 
 
 def test_fit_warning_and_budget_in_step_with_scoring(smol_path: Path) -> None:

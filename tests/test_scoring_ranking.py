@@ -53,8 +53,15 @@ def test_batched_scores_equal_one_at_a_time_and_reference(f32_engine: Engine, fa
     single = np.array([mean_nll(f32_engine, [row])[0] for row in rows])
     reference = np.array(_reference_nll(f32_engine.model.path, rows))
     assert np.all(np.isfinite(batched)) and np.all(batched > 0)
-    assert np.abs(batched - single).max() <= 5e-3, (batched, single)
-    assert np.abs(batched - reference).max() <= 5e-3, (batched, reference)
+    # What differs between the three: the batch shape, so the kernels' accumulation order (F32 sums differ in
+    # the last bits, and which bits depends on the CPU: AVX2 and AVX-512 kernels add in other orders), and
+    # the KV cache is F16, where such a difference can round a K or V entry one F16 step (2^-11 relative)
+    # the other way. A row's mean NLL then moves by a few such steps *of its value*: 'happy' is two tokens,
+    # so nothing averages out (measured on AVX2: 0.0098 nats on 7.15, 1.4e-3 relative; AVX-512: < 5e-3).
+    # Bound: five F16 steps relative, and 1e-3 nats absolute for the smallest values.
+    tolerance = 5 * 2.0**-11 * np.abs(batched) + 1e-3
+    assert np.all(np.abs(batched - single) <= tolerance), (batched, single)
+    assert np.all(np.abs(batched - reference) <= tolerance), (batched, reference)
     # the scores separate instructions: not all equal
     assert batched.max() - batched.min() > 0.1
 

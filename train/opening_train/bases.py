@@ -12,6 +12,8 @@ from opening.base.errors import BadInput, OpeningError
 from opening_convert.checkpoint import ModelConfig, Weights, read_config
 from opening_convert.gguf_export import plan
 from opening_convert.tokenizer_files import Tokenizer, read_tokenizer
+from opening_train.memory_plan import check_memory
+from opening_train.recipe import Recipe
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,13 @@ def check_base(folder: Path) -> Base:
     except OpeningError as exc:
         raise BadInput("train.base_refused", folder=folder, reason=exc.message) from None
     return Base(folder, config, tokenizer)
+
+
+def checked_base(folder: Path, recipe: Recipe, *, dpo: bool = False, ignore_memory_check: bool = False) -> Base:
+    """The checks before a run, in the order that spares the user's time: the recipe's settings, the base,
+    then whether the run fits in memory (:mod:`opening_train.memory_plan`)."""
+    recipe.validate()
+    base = check_base(folder)
+    if not ignore_memory_check:
+        check_memory(base.config, recipe, dpo=dpo)
+    return base

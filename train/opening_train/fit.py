@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from opening.base.errors import BadInput
-from opening_train.bases import Base, check_base
-from opening_train.memory_plan import check_memory
+from opening_train.bases import Base, checked_base
 from opening_train.pairs import TrainPair, read_train_pairs
 from opening_train.recipe import Recipe
 from opening_train.run_folder import finish, open_run, run_identity
@@ -83,10 +82,7 @@ def fit(
     on_step: StepFn | None = None,
 ) -> dict[str, Any]:
     """The whole run; returns its summary (also recorded in the run folder)."""
-    recipe.validate()
-    base: Base = check_base(base_dir)
-    if not ignore_memory_check:
-        check_memory(base.config, recipe)
+    base: Base = checked_base(base_dir, recipe, ignore_memory_check=ignore_memory_check)
     pairs = read_train_pairs(data)
     run, checkpoint = open_run(out, run_identity("fit", base_dir, {"data": data}, recipe.identity()), resume)
     with Vocabulary(base, run.checkpoints) as vocab:

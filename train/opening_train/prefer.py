@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from opening.base.errors import BadInput
-from opening_train.bases import check_base
-from opening_train.memory_plan import check_memory
+from opening_train.bases import checked_base
 from opening_train.pairs import PreferencePair, read_preferences
 from opening_train.recipe import Recipe
 from opening_train.run_folder import RunFolder, finish, open_run, run_identity
@@ -89,12 +88,9 @@ def prefer(
     ignore_memory_check: bool = False,
     on_step: StepFn | None = None,
 ) -> dict[str, Any]:
-    recipe.validate()
     if not 0 < beta <= 100:
         raise BadInput("train.bad_setting", name="--beta", got=beta)
-    base = check_base(base_dir)
-    if not ignore_memory_check:
-        check_memory(base.config, recipe, dpo=True)
+    base = checked_base(base_dir, recipe, dpo=True, ignore_memory_check=ignore_memory_check)
     pairs = read_preferences(pairs_file)
     identity = run_identity("prefer", base_dir, {"pairs": pairs_file}, {"beta": beta, **recipe.identity()})
     run, checkpoint = open_run(out, identity, resume)

@@ -16,7 +16,7 @@ import llama_cpp.llama_cpp as L
 import numpy as np
 
 from opening.base.errors import BadInput, Cancelled, ModelError
-from opening.base.limits import MAX_BATCH_SEQ_IDS, SCORING_LOGITS_BUDGET
+from opening.base.limits import MAX_BATCH_SEQ_IDS, SOFTMAX_ROWS, scoring_outputs_per_decode
 from opening.base.progress import CancelFn, StageFn
 from opening.llama.context import LlamaContext
 from opening.llama.engine import Engine
@@ -143,7 +143,7 @@ def _decode_and_score(
 ) -> None:
     """Decode ``plan`` in as few batches as the batch size and the logits budget allow; append each
     scored position's NLL to its rows (a row's positions come in order: the plan keeps them consecutive)."""
-    max_outputs = max(8, SCORING_LOGITS_BUDGET // engine.model.n_vocab)
+    max_outputs = scoring_outputs_per_decode(engine.model.n_vocab)
     # a finished row's cells are freed after the decode that ends it: attention (without flash attention)
     # runs over every used cell of the unified cache, so keeping only the live rows' cells matters
     last_token = {r: i for i, item in enumerate(plan) for r in item.rows}
@@ -191,10 +191,13 @@ def _add_nll(
     n_vocab = engine.model.n_vocab
     ptr = L.llama_get_logits(ctx.ptr)
     logits = np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), shape=(n_out, n_vocab))
-    peak = logits.max(axis=1)
-    shifted = np.subtract(logits, peak[:, None])  # one temporary, exponentiated in place
-    np.exp(shifted, out=shifted)
-    lse = peak.astype(np.float64) + np.log(shifted.sum(axis=1).astype(np.float64))
+    lse = np.empty(n_out, dtype=np.float64)
+    for start in range(0, n_out, SOFTMAX_ROWS):  # a few rows at a time: the temporary stays small
+        block = logits[start : start + SOFTMAX_ROWS]
+        peak = block.max(axis=1)
+        shifted = np.subtract(block, peak[:, None])  # exponentiated in place
+        np.exp(shifted, out=shifted)
+        lse[start : start + len(block)] = peak.astype(np.float64) + np.log(shifted.sum(axis=1).astype(np.float64))
     nll = lse[out_of] - logits[out_of, wanted_ids]
     for r, value in zip(wanted_rows, nll.tolist(), strict=True):
         per_row[r].append(value)

@@ -12,7 +12,11 @@ It predicts resident memory (what the OS must find), term by term as llama.cpp u
   - a KV cache of ``cells × Σ_layers (n_embd_k_gqa + n_embd_v_gqa) × 2`` bytes (F16; cleared, so resident),
   - the activations of the largest micro-batch, ``ubatch × 4 × (2·n_embd + n_ff)`` bytes, and
   - the logits actually asked for, ``outputs × n_vocab × 4`` twice (graph result and output buffer):
-    N per step when generating, every target token (capped by the scoring budget) when scoring.
+    N per step when generating; when scoring, every target token — the text's after each instruction and
+    alone, and r-IFD's instruction tokens — capped by what one scoring decode may ask for
+    (``scoring_outputs_per_decode``), plus the log-softmax's few-row temporary. The r-IFD rows were left
+    out once; on an AVX2 CPU SmolLM2 sampled longer instructions for "happy" than on AVX-512, their logits
+    filled the (then 128 MB) budget and the estimate came out 35% low.
   llama.cpp *reserves* far more compute buffer (a logit row for every token of a 512-token batch:
   98 MiB for SmolLM2, 512 MiB for Gemma-3's 262k vocabulary), but pages never touched are never resident;
 * the process itself (Python, Qt, llama.cpp code): measured, not guessed — the current RSS.
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 
 from gguf.constants import GGMLQuantizationType as Q
 
-from opening.base.limits import CTX_ROUND, N_BATCH, SCORING_LOGITS_BUDGET
+from opening.base.limits import CTX_ROUND, N_BATCH, SOFTMAX_ROWS, scoring_outputs_per_decode
 from opening.base.messages import Message
 from opening.base.sampling import SamplingParams
 from opening.models.gguf_file import GGUFInfo
@@ -104,13 +108,14 @@ def vocab_size(info: GGUFInfo) -> int:
     return length or _arch_int(info, "vocab_size", 32000)
 
 
-def _context_bytes(info: GGUFInfo, cells: int, outputs: int) -> tuple[int, int]:
-    """(KV cache, compute) bytes of one context of ``cells`` cells asking for ``outputs`` logit rows."""
+def _context_bytes(info: GGUFInfo, cells: int, outputs: int, temporary_rows: int = 0) -> tuple[int, int]:
+    """(KV cache, compute) bytes of one context of ``cells`` cells asking for ``outputs`` logit rows (and
+    reading ``temporary_rows`` of them at a time into a temporary of ours)."""
     cells = -(-cells // CTX_ROUND) * CTX_ROUND
     ubatch = min(N_BATCH, cells)
     n_embd = _arch_int(info, "embedding_length")
     activations = ubatch * 4 * (2 * n_embd + _arch_int(info, "feed_forward_length"))
-    logits = 2 * outputs * vocab_size(info) * 4
+    logits = (2 * outputs + temporary_rows) * vocab_size(info) * 4
     return cells * kv_bytes_per_cell(info), activations + logits
 
 
@@ -128,14 +133,13 @@ def estimate(
     gen_cells = min(params.n, 3) * prompt + params.n * params.max_tokens
     rows = params.n + 1  # every candidate that survives the filter, and the text alone
     score_cells = rows * (TEMPLATE_TOKENS + INSTRUCTION_TOKENS + text_tokens + 1)
-    # r-IFD: each instruction after the reverse prompt with the text, and after it alone (the prompts shared).
-    # Their logit rows are not counted: few candidates survive to be scored and their instructions are short
-    # (on SmolLM2's "happy" run, tests/test_models_cli.py, adding r-IFD with the estimate unchanged moved
-    # estimate/peak RSS from at least 0.70 to 0.695; with these cells it is 0.75).
+    # r-IFD: each instruction after the reverse prompt with the text, and after it alone (the prompts shared);
+    # its instruction tokens are scored too, so they ask for logits like the text's tokens
     score_cells += 2 * TEMPLATE_TOKENS + text_tokens + 2 * params.n * (INSTRUCTION_TOKENS + 1)
-    score_outputs = min(rows * (text_tokens + 1), max(8, SCORING_LOGITS_BUDGET // vocab_size(info)))
+    wanted = rows * (text_tokens + 1) + 2 * params.n * (INSTRUCTION_TOKENS + 1)
+    score_outputs = min(wanted, scoring_outputs_per_decode(vocab_size(info)))
     kv_gen, compute_gen = _context_bytes(info, gen_cells, params.n)
-    kv_score, compute_score = _context_bytes(info, score_cells, score_outputs)
+    kv_score, compute_score = _context_bytes(info, score_cells, score_outputs, min(score_outputs, SOFTMAX_ROWS))
     weights = sum(t.nbytes for t in info.tensors)
     if use_mmap and repack:
         weights += sum(t.nbytes for t in info.tensors if t.ggml_type in REPACKED_TYPES and "token_embd" not in t.name)
