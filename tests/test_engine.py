@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from conftest import HAPPY, XIAOMA
+from conftest import HAPPY, SCRIPTS, XIAOMA
+from opening.llama.continuous import shared_prefix
 from opening.llama.engine import SamplingParams
 from opening.base.errors import BadInput
 from opening.pipeline.request import Request, generate_candidates
-from opening.llama.engine import Prompt
+from opening.llama.engine import Engine, EngineSettings, Prompt
 from opening.pipeline.templates import build_prompts
 
 
@@ -27,10 +30,10 @@ def test_same_seed_same_candidates_other_seed_others(engine) -> None:
     assert len(a.candidates) == 5
 
 
-def test_candidates_are_spread_over_the_three_templates(engine) -> None:
+def test_candidates_are_spread_over_the_templates(engine) -> None:
     result = generate_candidates(engine, Request(HAPPY, SamplingParams(n=5, max_tokens=8, seed=1)))
-    assert [c.template for c in result.candidates] == [
-        "chat/instruction", "chat/message", "chat/query", "chat/instruction", "chat/message",
+    assert [c.template for c in result.candidates] == [  # "happy" is a label: the input style second
+        "chat/instruction", "chat/input", "chat/query", "chat/message", "chat/instruction",
     ]
     opening = generate_candidates(engine, Request(HAPPY, SamplingParams(n=3, max_tokens=8, seed=1), family="opening"))
     assert [c.template for c in opening.candidates] == ["opening/instruction", "opening/message", "opening/query"]
@@ -39,53 +42,70 @@ def test_candidates_are_spread_over_the_three_templates(engine) -> None:
 def test_prompts_are_evaluated_once_per_template_not_per_candidate(engine) -> None:
     prompts = build_prompts(engine.model, HAPPY, "chat")
     lengths = [len(p.tokens) for p in prompts]
+
+    def decoded(used: int) -> int:  # the prefix every used prompt shares once, then each one's own tokens
+        shared = shared_prefix([p.tokens for p in prompts[:used]])
+        return shared + sum(n - shared for n in lengths[:used])
+
+    # temperature 1 over the whole vocabulary: nine 4-token samples collide into three texts with a
+    # probability no CPU's rounding makes noticeable
     runs = {
-        n: engine.generate(prompts, SamplingParams(n=n, max_tokens=4, seed=3))
+        n: engine.generate(prompts, SamplingParams(n=n, max_tokens=4, seed=3, temperature=1.0, top_k=0, top_p=1.0))
         for n in (1, 3, 9)
     }
     assert runs[1].prompt_tokens == lengths[0]
-    assert runs[3].prompt_tokens == sum(lengths)
-    assert runs[9].prompt_tokens == sum(lengths)  # 9 candidates, still 3 prompt evaluations
+    assert runs[3].prompt_tokens == decoded(3) < sum(lengths[:3])
+    assert runs[9].prompt_tokens == decoded(len(prompts))  # 9 candidates, still one evaluation per prompt
     # candidates that share a prompt share its cache yet sample independently
     texts = [c.text for c in runs[9].candidates]
-    assert len(set(texts)) > 3
+    assert len(set(texts)) > len(prompts)
 
 
 def test_generation_stops_at_max_tokens(engine) -> None:
     result = generate_candidates(engine, Request(XIAOMA, SamplingParams(n=3, max_tokens=5, seed=2), family="opening"))
     for cand in result.candidates:
         assert cand.tokens <= 5
-        assert cand.finish_reason in {"length", "eog", "stop"}
-    assert any(c.finish_reason == "length" for c in result.candidates)
+        assert cand.finish_reason in {"length", "eog", "stop", "sealed"}
+    # with nothing else to end them (no stop texts, end of generation ignored), every candidate ends at 5
+    prompts = [dataclasses.replace(p, stops=()) for p in build_prompts(engine.model, XIAOMA, "opening")]
+    forced = engine.generate(prompts, SamplingParams(n=3, max_tokens=5, seed=2), ignore_eog=True)
+    assert [(c.tokens, c.finish_reason) for c in forced.candidates] == [(5, "length")] * 3
 
 
-def test_stop_text_cuts_candidate_exactly_before_it(engine) -> None:
-    prompt = build_prompts(engine.model, XIAOMA, "opening")[0]
-    greedy = SamplingParams(n=1, max_tokens=40, temperature=0.0)
-    plain = engine.generate([prompt], greedy).candidates[0].text
-    assert len(plain) > 12, plain
-    stop = plain[8:12]
-    cut_at = plain.index(stop)
-    stopped = engine.generate([Prompt(prompt.template, prompt.tokens, (stop,))], greedy).candidates[0]
+def test_stop_text_cuts_candidate_exactly_before_it(scripted_path) -> None:
+    """The scripted model writes SCRIPTS[0] or [1] on any CPU: a stop text inside it is always reached."""
+    with Engine(scripted_path, EngineSettings(threads=2)) as engine:
+        prompt = build_prompts(engine.model, XIAOMA, "opening")[0]
+        greedy = SamplingParams(n=1, max_tokens=40, temperature=0.0)
+        plain = engine.generate([prompt], greedy).candidates[0].text
+        assert plain in SCRIPTS
+        stop = plain[8:12]
+        cut_at = plain.index(stop)
+        stopped = engine.generate([Prompt(prompt.template, prompt.tokens, (stop,))], greedy).candidates[0]
     assert stopped.finish_reason == "stop"
     assert stopped.text == plain[:cut_at]
 
 
-def test_streamed_pieces_add_up_to_each_candidate_and_chinese_is_intact(engine) -> None:
+def test_streamed_pieces_add_up_to_each_candidate_and_chinese_is_intact(smol_path, tmp_path) -> None:
+    """A scripted model writes 小马过河。 on any CPU, its characters split across byte-level tokens (the
+    first token holds one character and a byte of the next): the stream must never show half a character."""
+    from scripted_model import write_scripted_model
+
+    model = write_scripted_model(tmp_path / "zh.gguf", smol_path, "小马过河。")
     pieces: dict[int, list[str]] = {}
 
     def on_piece(index: int, text: str) -> None:
         pieces.setdefault(index, []).append(text)
 
-    result = generate_candidates(
-        engine, Request(XIAOMA, SamplingParams(n=3, max_tokens=48, seed=5), family="opening"), on_piece=on_piece
-    )
+    with Engine(model, EngineSettings(threads=2)) as engine:
+        result = generate_candidates(
+            engine, Request(XIAOMA, SamplingParams(n=3, max_tokens=48, seed=5), family="opening"), on_piece=on_piece
+        )
     for cand in result.candidates:
+        assert cand.text == "小马过河。"
         assert "".join(pieces.get(cand.index, [])) == cand.text
-    streamed = "".join(p for ps in pieces.values() for p in ps)
-    assert "\ufffd" not in streamed
-    # this tiny model mostly echoes the story: Chinese characters really came through
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in streamed)
+        assert len(pieces[cand.index]) > 1  # streamed piece by piece, not at the end
+    assert "\ufffd" not in "".join(p for ps in pieces.values() for p in ps)
 
 
 def test_cancel_stops_within_one_step(engine) -> None:

@@ -52,6 +52,12 @@ CATALOG: dict[str, tuple[str, str]] = {
         "评分上限必须在 0（不限）到 1000000 个词元之间（实际为 {got}）",
     ),
     # cli
+    "cli.demo_model_note": (
+        "this was the 135M demo model: it shows the machinery, not instructions worth keeping; for those, get a"
+        " real model: opening models download qwen2.5-1.5b-instruct --default",
+        "这是 135M 的演示模型：它演示整个流程，写不出值得保留的指令；要得到好的指令，请下载一个真正的模型："
+        "opening models download qwen2.5-1.5b-instruct --default",
+    ),
     "cli.out_missing": (
         "give --out: the dataset file (or, with --ray, the output folder)",
         "请给出 --out：数据集文件（使用 --ray 时为输出文件夹）",

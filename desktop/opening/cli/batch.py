@@ -68,12 +68,6 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         metavar="K",
         help="passages in flight in one context (default 0: the fastest measured on this machine)",
     )
-    b.add_argument(
-        "--no-early-stop",
-        dest="early_stop",
-        action="store_false",
-        help="generate every candidate to its end even when its fate is already sealed",
-    )
     cluster_batch.add_options(b)
 
 

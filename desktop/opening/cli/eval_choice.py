@@ -16,7 +16,7 @@ from opening.base.settings import Settings
 from opening.cli.command import write_stdout
 from opening.cli.generate import add_generation_options, load_model, pick_model, sampling_from_args
 from opening.cli.progress import TerminalProgress
-from opening.pipeline.choice_eval import DevPair, EvalSummary, evaluate, format_table, load_dev_pairs
+from opening.pipeline.choice_eval import DevPair, EvalSummary, evaluate, format_table, load_dev_pairs, quality, quality_line
 
 PROG = "opening"
 
@@ -52,21 +52,24 @@ def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable
     progress = TerminalProgress(unit="texts")
     try:
         with engine:
-            summary, _ = evaluate(
+            summary, outcomes = evaluate(
                 engine,
                 pairs,
                 params,
                 family=args.template,
                 helps_below=args.ifd_threshold,
+                early_stop=args.early_stop,
                 on_text=lambda done, total: progress.update(done, total, "evaluating"),
             )
     finally:
         progress.close()
+    seen = quality(outcomes)
     if args.format == "json":
         report: dict[str, Any] = asdict(summary)
-        report.update(model=engine.model.name, params=asdict(params), template=args.template)
+        report.update(model=engine.model.name, params=asdict(params), template=args.template, quality=asdict(seen))
         write_stdout(json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
     else:
         top = headline(summary) + "\n\n" if headline else ""
-        write_stdout(f"{engine.model.name}, n={params.n}, seed {params.seed}\n\n" + top + format_table(summary))
+        table = format_table(summary) + quality_line(seen) + "\n"
+        write_stdout(f"{engine.model.name}, n={params.n}, seed {params.seed}\n\n" + top + table)
     return 0

@@ -17,6 +17,7 @@ from typing import Any
 from opening.base.choice import DEFAULT_HELPS_BELOW, DEFAULT_POLICY, DEFAULT_SCORE_MAX_TOKENS, NO_HELPFUL, POLICIES, Choice
 from opening.base.errors import BadInput
 from opening.base.limits import MAX_THREADS_SETTING
+from opening.base.messages import Message
 from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
 from opening.cli.command import write_stdout
@@ -69,6 +70,12 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, metavar="N", help="same seed + same parameters = same output")
     parser.add_argument("--threads", type=int, default=None, metavar="N", help=f"CPU threads (default {default_threads()})")
     parser.add_argument("--gpu-layers", type=int, default=None, metavar="N", help="layers on the GPU (0 CPU, -1 all)")
+    parser.add_argument(
+        "--no-early-stop",
+        dest="early_stop",
+        action="store_false",
+        help="generate every candidate to its end even when its fate is already sealed",
+    )
 
 
 def add_choice_options(parser: argparse.ArgumentParser) -> None:
@@ -106,6 +113,8 @@ class ModelPick:
     family: str
     """The template family, ``auto`` resolved."""
     settings: EngineSettings
+    source: str = "argument"
+    """Where the choice came from (``opening.models.resolve.ResolvedModel.source``; ``embedded``: the demo)."""
 
 
 def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
@@ -114,7 +123,7 @@ def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
     info = inspect_gguf(resolved.path)
     family = resolve_family(args.template, info.chat_template is not None)
     chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
-    return ModelPick(resolved.path, info, family, chosen)
+    return ModelPick(resolved.path, info, family, chosen, resolved.source)
 
 
 def load_model(pick: ModelPick, params: SamplingParams, text: str = "") -> Engine:
@@ -163,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
     if args.save == "":
         raise BadInput("cli.save_empty")
     dataset = DatasetFile.open(args.save, args.save_format) if args.save is not None else None
-    engine = load_model(pick_model(args, Settings.load()), params, text)
+    picked = pick_model(args, Settings.load())
+    engine = load_model(picked, params, text)
     progress = TerminalProgress()
     pieces = 0
 
@@ -181,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         with engine:
             outcome = run_request(
                 engine,
-                Request(text, params, args.template, choice),
+                Request(text, params, args.template, choice, early_stop=args.early_stop),
                 source=args.file or "argument",
                 on_piece=on_piece,
                 on_stage=on_stage,
@@ -195,8 +205,9 @@ def run(args: argparse.Namespace) -> int:
     write_stdout(format_report(outcome.report, args.format, token_scores=args.token_scores))
     if record is None:
         print(f"{PROG}: {nothing_chosen(outcome)}", file=sys.stderr)
-        return 3
-    return 0
+    if picked.source == "embedded":  # the last line of a demo run: what it is, and the way to real instructions
+        print(f"{PROG}: {Message('cli.demo_model_note')}", file=sys.stderr)
+    return 3 if record is None else 0
 
 
 def nothing_chosen(outcome: Outcome) -> str:

@@ -552,6 +552,10 @@ _ZH_REASONS = {
     "over-long": "过长",
     "over-long (still going at max tokens)": "过长（达到最大词元数仍未结束）",
     "cancelled": "已取消",
+    "refusal or apology": "拒绝或道歉",
+    "refers to an unseen text": "指向看不到的文字",
+    "in another language than the text": "与原文语言不同",
+    "a bare topic, asks for nothing": "只是个话题，没有提出要求",
 }
 
 _TABLES = {"en": _EN, "zh": _ZH}

@@ -138,3 +138,40 @@ def render_chat(source: str, question: str, text: str, *, bos_token: str, eos_to
     if at < 0:
         raise ModelError("template.chat_alters")
     return rendered[:at], rendered[at + len(text) :]
+
+
+def _marker(k: int) -> str:
+    return f"\u2063OPENING-LITERAL-{k}\u2063"
+
+
+def render_turns(
+    source: str, turns: list[tuple[str, list[str | int]]], literals: list[str], *, bos_token: str, eos_token: str
+) -> list[tuple[str, bool]]:
+    """Render a conversation whose turns mix fixed words (str) and literal texts (int: an index into
+    ``literals``: the user's text, an example's output) as prompt parts ``(text, is_template)``: the
+    literals come out as their own parts, untouched by the template (tokenized without special-token
+    parsing). ``turns``: (role, pieces). A template that refuses a system turn gets it folded into the
+    first user turn. Raises :class:`ModelError` when the template rewrites a literal."""
+
+    def content(pieces: list[str | int]) -> str:
+        return "".join(_marker(p) if isinstance(p, int) else p for p in pieces)
+
+    messages = [{"role": role, "content": content(pieces)} for role, pieces in turns]
+    try:
+        rendered = render(source, messages, bos_token=bos_token, eos_token=eos_token)
+    except ModelError:
+        if not messages or messages[0]["role"] != "system" or len(messages) < 2:
+            raise
+        folded = [{"role": messages[1]["role"], "content": messages[0]["content"] + "\n\n" + messages[1]["content"]}]
+        rendered = render(source, folded + messages[2:], bos_token=bos_token, eos_token=eos_token)
+    parts: list[tuple[str, bool]] = []
+    rest = rendered
+    order = [p for _role, pieces in turns for p in pieces if isinstance(p, int)]
+    for k in order:
+        mark = _marker(k)
+        if rest.count(mark) != 1:
+            raise ModelError("template.chat_alters")
+        before, rest = rest.split(mark)
+        parts += [(before, True), (literals[k], False)]
+    parts.append((rest, True))
+    return [(text, special) for text, special in parts if text]

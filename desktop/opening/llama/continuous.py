@@ -9,7 +9,9 @@ to K jobs in flight, each in a *slot* of N sequences (slot ``s`` owns sequences 
 * Within a slot, candidate ``i`` continues prompt ``i % P``. Each distinct prompt is decoded once, on
   the slot's sequence ``p``; when its last token is in, the candidates that continue it sample their
   first token from its logits and get a copy of its cache (``llama_memory_seq_cp``; ``kv_unified``
-  shares the cells).
+  shares the cells). The tokens the prompts share from their start (a system turn, examples, the text:
+  the instruct-model prompts put the text before the question that differs) are decoded once, each as
+  one batch token carrying all P sequences, in one cell.
 * A finished job's sequences are removed (``llama_memory_seq_rm``): its cells serve the next job. A job
   is admitted only while the cells it may use (its prompts + N × max tokens) fit beside the others'.
 
@@ -43,6 +45,8 @@ PieceFn = Callable[[int, str], None]
 """Streaming callback: (candidate index, new text)."""
 SealFn = Callable[[str, int], bool]
 """(candidate text so far, tokens it may still generate) → True when more tokens cannot change its fate."""
+SHARED = -1
+"""The "prompt" of a pending token that every prompt of the job starts with (decoded once for all)."""
 SEAL_EVERY = 8
 """Tokens between two seal checks of one candidate (the check reads the whole text so far)."""
 
@@ -105,6 +109,18 @@ class Job:
 DoneFn = Callable[[Job, GenerationResult], None]
 
 
+def shared_prefix(prompts: list[tuple[int, ...]]) -> int:
+    """How many tokens every prompt starts with, leaving each prompt at least its last token of its own
+    (its logits are the ones its candidates sample from). 0 for a single prompt: nothing to share."""
+    if len(prompts) < 2:
+        return 0
+    limit = min(len(p) for p in prompts) - 1
+    n = 0
+    while n < limit and all(p[n] == prompts[0][n] for p in prompts[1:]):
+        n += 1
+    return n
+
+
 def _sampler(params: SamplingParams, seed: int) -> L.llama_sampler_p:
     chain_params = L.llama_sampler_chain_default_params()
     chain_params.no_perf = True
@@ -153,12 +169,22 @@ class _Slot:
         self.pos = [len(job.prompts[self.owner[i]].tokens) for i in range(n)]
         self.finish = [None] * n
         self.started = [False] * n
-        self.pending = deque((p, j, tok) for p, prompt in enumerate(job.prompts) for j, tok in enumerate(prompt.tokens))
+        shared = shared_prefix([p.tokens for p in job.prompts])
+        self.pending = deque((SHARED, j, tok) for j, tok in enumerate(job.prompts[0].tokens[:shared]))
+        self.pending.extend(
+            (p, j, tok) for p, prompt in enumerate(job.prompts) for j, tok in enumerate(prompt.tokens) if j >= shared
+        )
         self.t_admit = time.perf_counter()
 
     @property
     def n(self) -> int:
         return self.job.params.n
+
+    def prompt_seqs(self, p: int) -> int | tuple[int, ...]:
+        """The sequence(s) a pending token of prompt ``p`` (or :data:`SHARED`) is decoded on."""
+        if p == SHARED:
+            return tuple(self.base + q for q in range(len(self.job.prompts)))
+        return self.base + p
 
     def live(self) -> list[int]:
         return [i for i in range(self.n) if self.started[i] and self.finish[i] is None]
@@ -321,8 +347,8 @@ class Scheduler:
                     taken.append((slot, *slot.pending.popleft()))
             ends: list[tuple[_Slot, int, int]] = []
             for k, (slot, p, j, tok) in enumerate(taken, start=len(stepping)):
-                is_last = j == len(slot.job.prompts[p].tokens) - 1
-                ctx.put(k, tok, j, slot.base + p, is_last)
+                is_last = p != SHARED and j == len(slot.job.prompts[p].tokens) - 1
+                ctx.put(k, tok, j, slot.prompt_seqs(p), is_last)
                 if is_last:
                     ends.append((slot, p, k))
             if taken:

@@ -151,9 +151,11 @@ class Engine:
         on_piece: PieceFn | None = None,
         cancel: CancelFn | None = None,
         ignore_eog: bool = False,
+        seal: SealFn | None = None,
     ) -> GenerationResult:
-        """Sample ``params.n`` candidates; ``ignore_eog`` (for benchmarks) runs every one to max tokens."""
-        job = self.job(prompts, params, on_piece=on_piece)
+        """Sample ``params.n`` candidates; ``ignore_eog`` (for benchmarks) runs every one to max tokens;
+        ``seal`` stops a candidate whose fate it says is sealed."""
+        job = self.job(prompts, params, on_piece=on_piece, seal=seal)
         ctx = self.context(job.cells + 1, params.n)
         ctx.clear()
         results: list[GenerationResult] = []

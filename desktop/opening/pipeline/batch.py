@@ -33,10 +33,8 @@ from opening.base.progress import CancelFn
 from opening.base.sampling import SamplingParams
 from opening.data.batch_ledger import Ledger, earlier_config, passage_key
 from opening.data.corpus import Passage, Problem, find_inputs, read_passages
-from opening.llama.continuous import SealFn
 from opening.llama.engine import Engine, GenerationResult, Job
 from opening.pipeline.batch_plan import ParallelChoice, choose_parallel, estimate_seconds, job_cells
-from opening.pipeline.candidate_filter import sealed
 from opening.pipeline.request import MAX_TEXT_CHARS, Request, request_job
 from opening.pipeline.run import Outcome, finish_request
 from opening.pipeline.templates import build_prompts
@@ -376,11 +374,5 @@ def passage_job(engine: Engine, spec: BatchSpec, passage: Passage, key: str) -> 
     """The engine job of one passage: its own seed, the run's settings, the early-stop rule; tagged with
     (passage, key, request) for the record."""
     seeded = SamplingParams(**{**asdict(spec.params), "seed": passage_seed(spec.params.seed or 0, passage.sha256)})
-    request = Request(passage.text, seeded, spec.family, spec.choice)
-    seal = early_stop_rule(passage.text) if spec.early_stop else None
-    return request_job(engine, request, tag=(passage, key, request), seal=seal)
-
-
-def early_stop_rule(output: str) -> SealFn:
-    """The engine's seal check for candidates of ``output`` (opening.pipeline.candidate_filter.sealed)."""
-    return lambda raw, tokens_left: sealed(raw, output, tokens_left)
+    request = Request(passage.text, seeded, spec.family, spec.choice, early_stop=spec.early_stop)
+    return request_job(engine, request, tag=(passage, key, request))

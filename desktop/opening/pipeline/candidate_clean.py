@@ -1,7 +1,7 @@
 """Turn a raw generated candidate into an instruction (and optional input).
 
 * trim white space and quotes;
-* cut template leftovers: a leading ``X:``, a chat model's lead-in ("The user's message was:"), and
+* cut template leftovers: a leading ``X:`` or ``### Instruction:`` (``### 指令：``), a chat model's lead-in ("The user's message was:"), and
   trailing role markers (``### Response:``, ``Output:``, ``<|im_end|>``, ``Assistant:`` …);
 * split an SNI-style candidate ``definition ### Input: instance`` into instruction and input.
 """
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 _LEAD_INS = re.compile(
     r"""^\s*(?:
-        (?:X|Instruction|Message|Query|Question|Prompt|Task)\s*[:：=]\s*
+        (?:\#{2,3}\s*)?(?:X|Instruction|Message|Query|Question|Prompt|Task)\s*[:：=]\s*
       | (?:the\s+)?(?:user'?s?\s+|informal\s+|detailed\s+|original\s+)?
         (?:instruction|message|query|question|prompt)\s+(?:X\s+)?(?:was|is|could\s+be|would\s+be)\s*[:：]?\s*
-      | 指令\s*[:：]\s* | 问题\s*[:：]\s*
+      | (?:\#{2,3}\s*)?(?:指令|问题|任务)\s*[:：]\s*
     )""",
     re.IGNORECASE | re.VERBOSE,
 )

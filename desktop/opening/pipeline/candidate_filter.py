@@ -8,6 +8,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
+from opening.pipeline import junk_rules
 from opening.pipeline.candidate_clean import CleanCandidate, clean_candidate, trailer_start
 
 MAX_INSTRUCTION_CHARS = 4000
@@ -97,6 +98,17 @@ def copies_text(instruction: str, output: str) -> bool:
     return span >= LEAK_SHARE * n_cand or span >= LEAK_SHARE * n_out
 
 
+OPENING_COPY_UNITS = 12
+"""A candidate whose first this many units (words; CJK characters) are the text's first ones is a copy of
+the text: it is rejected as soon as they are out, so generation stops there (an instruct model asked about
+a story wrote the story back three times out of five, 167 tokens each)."""
+
+
+def opens_with_text(instruction: str, output: str) -> bool:
+    head = words(instruction)[:OPENING_COPY_UNITS]
+    return len(head) == OPENING_COPY_UNITS and head == words(output)[:OPENING_COPY_UNITS]
+
+
 def repeats_prompt(instruction: str, prompt_pieces: tuple[str, ...]) -> bool:
     """The candidate restates the reverse prompt itself (and so usually carries the output inside)."""
     cand = normalise(instruction)
@@ -119,7 +131,7 @@ DEGENERATE = "degenerate repetition"
 STILL_GOING = "over-long (still going at max tokens)"
 OVER_LONG = "over-long"
 CANCELLED = "cancelled"
-REASONS = (EMPTY, ECHO, COPIES, REPEATS_PROMPT, DEGENERATE, STILL_GOING, OVER_LONG, CANCELLED)
+REASONS = (EMPTY, ECHO, COPIES, REPEATS_PROMPT, DEGENERATE, STILL_GOING, OVER_LONG, CANCELLED, *junk_rules.REASONS)
 
 
 def judge(cand: CleanCandidate, output: str, finish_reason: str, prompt_pieces: tuple[str, ...] = ()) -> str | None:
@@ -128,7 +140,7 @@ def judge(cand: CleanCandidate, output: str, finish_reason: str, prompt_pieces: 
         return EMPTY
     if is_echo(full, output):
         return ECHO
-    if copies_text(full, output):
+    if copies_text(full, output) or opens_with_text(full, output):
         return COPIES
     if repeats_prompt(full, prompt_pieces):
         return REPEATS_PROMPT
@@ -138,6 +150,9 @@ def judge(cand: CleanCandidate, output: str, finish_reason: str, prompt_pieces: 
         return OVER_LONG
     if finish_reason == "length" and len(words(full)) > STILL_GOING_WORDS:
         return STILL_GOING
+    junk = junk_rules.junk_reason(cand.instruction, cand.input, output)
+    if junk:
+        return junk
     if finish_reason == "cancelled":
         return CANCELLED
     return None
@@ -186,7 +201,9 @@ def sealed(raw: str, output: str, tokens_left: int) -> bool:
       cannot shrink that), and long enough;
     * it is over-long in characters or words;
     * it is degenerate beyond repair: even if every token left added a new word and a new 4-gram
-      (three for CJK text), the distinct 4-grams would stay under half.
+      (three for CJK text), the distinct 4-grams would stay under half;
+    * it opens with a refusal or an apology, or with the text's own first words (the rules read the start,
+      which more text cannot change).
     """
     text = raw.replace("\r\n", "\n").strip()
     cand = clean_candidate(text)
@@ -197,6 +214,8 @@ def sealed(raw: str, output: str, tokens_left: int) -> bool:
         return True
     if not full:
         return False
+    if junk_rules.is_refusal(full) or opens_with_text(full, output):
+        return True
     span, _n_cand, n_out = longest_shared_span(full, output)
     cjk = len(_CJK.findall(output)) * 2 > n_out
     if span >= (LEAK_MIN_CJK_UNITS if cjk else LEAK_MIN_UNITS) and span >= LEAK_SHARE * n_out:

@@ -13,6 +13,11 @@ Per variant: share of texts where the pick is at least as close to the gold as t
 mean ROUGE-L of the picks over that of all candidates, the share of picks that copy the text, the share
 of "nothing helps"; and per run the seconds per text and the gold instructions the filter would reject.
 
+For the default policy, one more line reads what a person would notice (:func:`quality_line`): the picks
+in the text's language, refusals and references to an unseen text among all candidates and among the
+picks, the texts where nothing is chosen, and how much worse the pick predicts the text than the human
+instruction does (NLL(text | chosen) − NLL(text | gold), nats per token).
+
 The gold instruction is also scored as one more candidate (in the same pass; the others' scores do not
 depend on it), and "gold wins" is the share of texts where the variant would pick it over every
 generated candidate: a ceiling on what the scores can do. When the model's scores rarely prefer the
@@ -36,6 +41,8 @@ from opening.llama.engine import Candidate, Engine
 from opening.pipeline.candidate_clean import CleanCandidate
 from opening.pipeline.candidate_filter import COPIES, copies_text, judge, words
 from opening.pipeline.choice import decide
+from opening.pipeline.instruct_prompt import text_language
+from opening.pipeline.junk_rules import REFUSAL, UNSEEN, junk_reason
 from opening.pipeline.ranking import RankedCandidate, rank
 from opening.pipeline.request import Request, generate_candidates
 
@@ -105,6 +112,8 @@ class TextOutcome:
     nothing_helps: dict[str, bool]
     seconds: float
     gold_wins: dict[str, bool] = field(default_factory=dict)
+    candidates: list[RankedCandidate] = field(default_factory=list)
+    gold_nll: float | None = None
 
 
 def pick(candidates: list[RankedCandidate], variant: str, helps_below: float) -> tuple[RankedCandidate | None, bool]:
@@ -118,9 +127,11 @@ def pick(candidates: list[RankedCandidate], variant: str, helps_below: float) ->
     return (by_index[decision.best] if decision.best is not None else None), decision.status == NO_HELPFUL
 
 
-def evaluate_text(engine: Engine, pair: DevPair, params: SamplingParams, family: str, helps_below: float) -> TextOutcome:
+def evaluate_text(
+    engine: Engine, pair: DevPair, params: SamplingParams, family: str, helps_below: float, early_stop: bool = True
+) -> TextOutcome:
     t0 = time.perf_counter()
-    result = generate_candidates(engine, Request(pair.output, params, family))
+    result = generate_candidates(engine, Request(pair.output, params, family, early_stop=early_stop))
     generated = len(result.candidates)
     template = result.candidates[0].template if result.candidates else "opening/instruction"
     result.candidates.append(Candidate(generated, template, pair.instruction, 0, "eog"))  # the gold, scored alongside
@@ -132,7 +143,8 @@ def evaluate_text(engine: Engine, pair: DevPair, params: SamplingParams, family:
         picks[variant], nothing[variant] = pick(candidates, variant, helps_below)
         with_gold, _ = pick(ranking.candidates, variant, helps_below)
         gold_wins[variant] = with_gold is not None and with_gold.index == generated
-    return TextOutcome(pair, rouge, picks, nothing, time.perf_counter() - t0, gold_wins)
+    gold_nll = ranking.candidates[generated].nll
+    return TextOutcome(pair, rouge, picks, nothing, time.perf_counter() - t0, gold_wins, candidates, gold_nll)
 
 
 @dataclass
@@ -190,14 +202,58 @@ def evaluate(
     *,
     family: str = "auto",
     helps_below: float = 1.0,
+    early_stop: bool = True,
     on_text: Callable[[int, int], None] | None = None,
 ) -> tuple[EvalSummary, list[TextOutcome]]:
     outcomes = []
     for i, pair in enumerate(pairs):
-        outcomes.append(evaluate_text(engine, pair, params, family, helps_below))
+        outcomes.append(evaluate_text(engine, pair, params, family, helps_below, early_stop))
         if on_text:
             on_text(i + 1, len(pairs))
     return summarise(outcomes), outcomes
+
+
+def _refusal_or_unseen(cand: RankedCandidate, text: str) -> bool:
+    return junk_reason(cand.instruction, cand.input, text) in (REFUSAL, UNSEEN)
+
+
+@dataclass
+class QualitySummary:
+    """What a person would notice in one policy's picks (see the module's docstring)."""
+
+    policy: str
+    language_match: float
+    junk_candidates: float
+    junk_chosen: float
+    nothing_chosen: float
+    nll_gap: float | None
+    """None: no text had both scored."""
+    rouge_chosen: float
+
+
+def quality(outcomes: list[TextOutcome], policy: str = "nll") -> QualitySummary:
+    chosen = [(o, o.picks[policy]) for o in outcomes if o.picks[policy] is not None and not o.nothing_helps[policy]]
+    written = [(o, c) for o in outcomes for c in o.candidates if c.instruction.strip()]
+    gaps = [p.nll - o.gold_nll for o, p in chosen if p is not None and p.nll is not None and o.gold_nll is not None]
+    n = max(1, len(chosen))
+    return QualitySummary(
+        policy,
+        language_match=sum(text_language(p.prompt_text) == text_language(o.pair.output) for o, p in chosen if p) / n,
+        junk_candidates=sum(_refusal_or_unseen(c, o.pair.output) for o, c in written) / max(1, len(written)),
+        junk_chosen=sum(_refusal_or_unseen(p, o.pair.output) for o, p in chosen if p) / n,
+        nothing_chosen=1 - len(chosen) / max(1, len(outcomes)),
+        nll_gap=statistics.fmean(gaps) if gaps else None,
+        rouge_chosen=statistics.fmean(rouge_l(p.prompt_text, o.pair.instruction) for o, p in chosen if p) if chosen else 0.0,
+    )
+
+
+def quality_line(q: QualitySummary) -> str:
+    gap = "n/a" if q.nll_gap is None else f"{q.nll_gap:+.3f}"
+    return (
+        f"{q.policy}: chosen in the text's language {q.language_match:.0%}; refusals or unseen references"
+        f" {q.junk_candidates:.0%} of candidates, {q.junk_chosen:.0%} of chosen; nothing chosen {q.nothing_chosen:.0%};"
+        f" ROUGE-L chosen {q.rouge_chosen:.3f}; NLL(text | chosen) - NLL(text | gold) {gap}"
+    )
 
 
 def format_table(summary: EvalSummary) -> str:

@@ -173,6 +173,9 @@ def build_report(
             "prompt_tokens": result.prompt_tokens,
             "generated_tokens": result.generated_tokens,
             "steps": result.steps,
+            # candidates stopped once their fate was sealed, and the tokens they could still have generated
+            "early_stops": sum(c.finish_reason == "sealed" for c in result.candidates),
+            "early_stop_tokens_saved": sum(c.tokens_left for c in result.candidates if c.finish_reason == "sealed"),
         },
         "cancelled": result.cancelled,
         "token_scores": token_scores(ranking),

@@ -16,6 +16,7 @@ from opening.base.errors import BadInput, describe_os_error
 from opening.base.messages import Message
 from opening.base.progress import CancelFn
 from opening.base.sampling import SamplingParams
+from opening.pipeline.candidate_filter import sealed
 from opening.pipeline.templates import build_prompts
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ class Request:
     params: SamplingParams = field(default_factory=SamplingParams)
     family: str = "auto"
     choice: Choice = field(default_factory=Choice)
+    early_stop: bool = True
+    """Stop a candidate as soon as its fate is sealed (the same verdict; fewer tokens generated): every
+    mode, the CLI, the window, the API, batch and Ray, runs with it unless told not to."""
 
 
 def check_text(text: str) -> str:
@@ -73,9 +77,15 @@ def read_text_file(path: str) -> str:
         raise BadInput("text.file_not_utf8", path=path, offset=exc.start) from None
 
 
-def request_job(engine: Engine, request: Request, *, tag: object = None, seal: SealFn | None = None) -> Job:
-    """The request as an engine job (text checked, prompts built, sizes checked)."""
+def early_stop_rule(output: str) -> SealFn:
+    """The engine's seal check for candidates of ``output`` (opening.pipeline.candidate_filter.sealed)."""
+    return lambda raw, tokens_left: sealed(raw, output, tokens_left)
+
+
+def request_job(engine: Engine, request: Request, *, tag: object = None) -> Job:
+    """The request as an engine job (text checked, prompts built, sizes checked, the early-stop rule)."""
     text = check_text(request.text)
+    seal = early_stop_rule(text) if request.early_stop else None
     return engine.job(build_prompts(engine.model, text, request.family), request.params, tag=tag, seal=seal)
 
 
@@ -89,4 +99,5 @@ def generate_candidates(
     text = check_text(request.text)
     request.params.validate()
     prompts = build_prompts(engine.model, text, request.family)
-    return engine.generate(prompts, request.params, on_piece=on_piece, cancel=cancel)
+    seal = early_stop_rule(text) if request.early_stop else None
+    return engine.generate(prompts, request.params, on_piece=on_piece, cancel=cancel, seal=seal)

@@ -4,7 +4,9 @@ Two families:
 
 * ``opening`` — the three raw LongForm-style prompts of the original OpenING demo, for the fine-tuned
   generator and for base models. The model continues after ``X:``.
-* ``chat`` — the same three questions put through the model's own chat template, for instruct models.
+* ``chat`` — for instruct models, through the model's own chat template: asked in the text's language,
+  with two human (output → instruction) examples, in four styles that share everything up to the text
+  (:mod:`opening.pipeline.instruct_prompt`).
 
 ``auto`` picks ``chat`` when the GGUF carries a chat template, else ``opening``. Prompts are built as
 token ids: the user's text is never parsed for special tokens, and the whole prompt is tokenized in
@@ -17,7 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from opening.base.errors import BadInput
-from opening.llama.chat_template import render_chat
+from opening.llama.chat_template import render_chat, render_turns
+from opening.pipeline import instruct_prompt
 
 if TYPE_CHECKING:  # the model is passed in; importing this module loads no llama.cpp
     from opening.llama.engine import Prompt
@@ -82,11 +85,12 @@ def generator_prompt(text: str) -> str:
 
 def prompt_pieces(template: str) -> tuple[str, ...]:
     """The fixed texts around ``{text}`` in a template (``family/name``), raw and chat forms."""
-    name = template.split("/", 1)[-1]
+    family, name = template.split("/", 1) if "/" in template else ("", template)
+    extra = instruct_prompt.fixed_texts() if family == "chat" else ()
     for t in OPENING_TEMPLATES:
         if t.name == name:
-            return tuple(p for form in (t.raw, t.question) for p in form.split(TEXT) if p.strip())
-    return ()
+            return extra + tuple(p for form in (t.raw, t.question) for p in form.split(TEXT) if p.strip())
+    return extra
 
 
 def resolve_family(family: str, has_chat_template: bool) -> str:
@@ -114,7 +118,9 @@ def build_prompts(model: LlamaModel, text: str, family: str) -> list[Prompt]:
             )
             for t in OPENING_TEMPLATES
         ]
-    return [Prompt(f"chat/{t.name}", tuple(_chat_tokens(model, t.question, text)), ()) for t in OPENING_TEMPLATES]
+    return [
+        Prompt(f"chat/{style}", tuple(_instruct_tokens(model, text, style)), ()) for style in instruct_prompt.styles_for(text)
+    ]
 
 
 def reverse_parts(model: LlamaModel, family: str, text: str) -> list[tuple[str, bool]]:
@@ -138,7 +144,16 @@ def chat_parts(model: LlamaModel, question: str, text: str) -> list[tuple[str, b
     return [(prefix, True), (text, False), (suffix, True)]
 
 
-def _chat_tokens(model: LlamaModel, question: str, text: str) -> list[int]:
+def _instruct_tokens(model: LlamaModel, text: str, style: str) -> list[int]:
+    """The instruct-model prompt of ``style`` for ``text`` as token ids (literals never parsed for special
+    tokens; the pieces tokenized apart, so every style's tokens up to the text are the same)."""
     from opening.llama.model import tokenize_parts
 
-    return tokenize_parts(model, chat_parts(model, question, text))
+    template = model.info.chat_template
+    if template is None:
+        raise BadInput("template.no_chat")
+    turns, literals = instruct_prompt.conversation(text, style)
+    parts = render_turns(template, turns, literals, bos_token=model.bos_text, eos_token=model.eos_text)
+    if model.add_bos and model.bos_text and parts and parts[0][1] and parts[0][0].startswith(model.bos_text):
+        parts[0] = (parts[0][0][len(model.bos_text) :], True)  # llama.cpp adds BOS itself; do not double it
+    return tokenize_parts(model, [p for p in parts if p[0]])
