@@ -1,7 +1,8 @@
 """Turn a raw generated candidate into an instruction (and optional input).
 
 * trim white space and quotes;
-* cut template leftovers: a leading ``X:`` or ``### Instruction:`` (``### 指令：``), a chat model's lead-in ("The user's message was:"), and
+* cut template leftovers: a leading ``X:`` or ``### Instruction:`` (``### 指令：``), a chat model's
+  lead-in ("The user's message was:"), and
   trailing role markers (``### Response:``, ``Output:``, ``<|im_end|>``, ``Assistant:`` …);
 * split an SNI-style candidate ``definition ### Input: instance`` into instruction and input.
 """
