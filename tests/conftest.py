@@ -47,6 +47,19 @@ def scripted_path(smol_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return write_scripted_model(tmp_path_factory.mktemp("scripted") / "scripted.gguf", smol_path, list(SCRIPTS))
 
 
+SCRIPTS_ZH = ("小马为什么过河？",)
+"""The Chinese scripted model's instruction (Chinese texts reject English instructions; a second Chinese
+script would share byte-level tokens with it, which a bigram model cannot tell apart)."""
+
+
+@pytest.fixture(scope="session")
+def scripted_zh_path(smol_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """As ``scripted_path``, with Chinese instructions: for runs on a Chinese text."""
+    from scripted_model import write_scripted_model
+
+    return write_scripted_model(tmp_path_factory.mktemp("scripted") / "scripted-zh.gguf", smol_path, list(SCRIPTS_ZH))
+
+
 @pytest.fixture(scope="session")
 def engine(smol_path: Path):
     from opening.llama.engine import Engine, EngineSettings

@@ -148,9 +148,10 @@ def test_rifd_ranks_a_generic_instruction_below_a_specific_one(engine: Engine) -
 def test_rifd_equals_its_two_rows_scored_alone(f32_engine: Engine) -> None:
     """The batched pass (every row together, prefixes shared) against each r-IFD row scored on its own
     (F32 weights: see the fixture on why quantized weights blur batch shapes)."""
-    texts = ["Describe a single emotion.", "Name a feeling of joy in one word."]
+    texts = ["描述一种心情。", "讲一个小马过河的故事。"]  # Chinese, as the text (another language is rejected)
     for template in ("chat/instruction", "opening/instruction"):
         ranking = rank(f32_engine, XIAOMA, _result(texts, template), choice=Choice("nll", helps_below=100.0))
+        assert all(c.rifd is not None for c in ranking.candidates), [c.rejected for c in ranking.candidates]
         for cand in ranking.candidates:
             conditioned, alone = instruction_rows(f32_engine, cand, XIAOMA)
             assert XIAOMA in f32_engine.model.detokenize(list(conditioned.prompt))
@@ -218,10 +219,10 @@ def test_cli_saves_nothing_when_nothing_helps(tmp_path: Path, scripted_path: Pat
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-def test_cli_choice_policies(policy: str, scripted_path: Path) -> None:
+def test_cli_choice_policies(policy: str, scripted_zh_path: Path) -> None:
     """The scripted model's two instructions survive the filter on any CPU: there is always a choice to check."""
     proc = run(
-        "generate", "-n", "4", "--max-tokens", "24", "--seed", "5", "--format", "json", "--model", str(scripted_path),
+        "generate", "-n", "4", "--max-tokens", "24", "--seed", "5", "--format", "json", "--model", str(scripted_zh_path),
         "--choose", policy, "--ifd-threshold", "100", XIAOMA,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr.decode()

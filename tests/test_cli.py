@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HAPPY, SCRIPTS, XIAOMA
+from conftest import HAPPY, SCRIPTS, SCRIPTS_ZH, XIAOMA
 from gguf_factory import write_gguf
 
 
@@ -28,7 +28,7 @@ def test_generate_json_happy_is_deterministic_with_a_seed() -> None:
     report = json.loads(first.stdout)
     assert len(report["candidates"]) == 5
     assert all(c["template"].startswith("chat/") for c in report["candidates"])
-    assert {c["template"] for c in report["candidates"]} == {"chat/instruction", "chat/message", "chat/query"}
+    assert {c["template"] for c in report["candidates"]} == {"chat/instruction", "chat/input", "chat/message", "chat/query"}
     assert report["output"] == HAPPY
     assert report["params"]["seed"] == 1 and report["params"]["n"] == 5
     # what SmolLM2 samples differs between CPUs (AVX2 / AVX-512 kernels): what follows holds for any candidates
@@ -50,14 +50,14 @@ def test_generate_json_happy_is_deterministic_with_a_seed() -> None:
     assert strip(first) == strip(second)
 
 
-def test_text_mode_and_chinese_from_stdin(scripted_path: Path) -> None:
+def test_text_mode_and_chinese_from_stdin(scripted_zh_path: Path) -> None:
     """The scripted model writes instructions the filter keeps on any CPU, so a pair is always printed."""
     proc = run("generate", "--file", "-", "-n", "2", "--max-tokens", "24", "--seed", "3", "--save-anyway",
-               "--model", str(scripted_path), stdin=XIAOMA.encode())
+               "--model", str(scripted_zh_path), stdin=XIAOMA.encode())
     assert proc.returncode == 0, proc.stderr.decode()
     out = proc.stdout.decode("utf-8")
     assert "Candidate Instruction 1 [" in out and "Candidate Instruction 2 [" in out
-    assert any(script in out for script in SCRIPTS)
+    assert any(script in out for script in SCRIPTS_ZH)
     pair = json.loads(out.strip().splitlines()[-1])
     assert pair[0]["output"] == XIAOMA  # Chinese kept as characters, not \u escapes
     assert XIAOMA in out
@@ -154,14 +154,14 @@ def test_model_problems_exit_1(tmp_path: Path, smol_path: Path) -> None:
     _assert_clean_error(run("generate", "x", "--model", str(incomplete)), 1, "llama.cpp could not load")
 
 
-def test_save_appends_the_chosen_pair(tmp_path: Path, scripted_path: Path) -> None:
+def test_save_appends_the_chosen_pair(tmp_path: Path, scripted_path: Path, scripted_zh_path: Path) -> None:
     target = tmp_path / "pairs.json"
     args = ("generate", "--format", "json", "-n", "3", "--max-tokens", "32", "--seed", "2", "--save-anyway",
-            "--model", str(scripted_path), "--save", str(target))
-    first = run(*args, HAPPY)
+            "--save", str(target))
+    first = run(*args, "--model", str(scripted_path), HAPPY)
     assert first.returncode == 0, first.stderr.decode()
     assert b"saved the pair to" in first.stderr
-    second = run(*args, XIAOMA)
+    second = run(*args, "--model", str(scripted_zh_path), XIAOMA)
     assert second.returncode == 0, second.stderr.decode()
     saved = json.loads(target.read_text(encoding="utf-8"))
     assert [p["output"] for p in saved] == [HAPPY, XIAOMA]

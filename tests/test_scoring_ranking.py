@@ -67,7 +67,8 @@ def test_batched_scores_equal_one_at_a_time_and_reference(f32_engine: Engine, fa
 
 
 def test_per_token_scores_match_the_reference_and_the_heat_map_lines_up(f32_engine: Engine) -> None:
-    rows = [make_row(f32_engine, scoring_prompt(f32_engine, "opening", i, ""), XIAOMA) for i in INSTRUCTIONS[3:]]
+    chinese = ["写一篇关于小动物的短文。", INSTRUCTIONS[4]]  # in the text's language (another one is rejected)
+    rows = [make_row(f32_engine, scoring_prompt(f32_engine, "opening", i, ""), XIAOMA) for i in chinese]
     rows.append(baseline_row(f32_engine, XIAOMA))
     got = token_nll(f32_engine, rows)
     reference = _reference_token_nll(f32_engine.model.path, rows)
@@ -76,7 +77,7 @@ def test_per_token_scores_match_the_reference_and_the_heat_map_lines_up(f32_engi
         diff = np.abs(np.array(g) - np.array(r))  # one token may be off by ~1e-2 (batched F32 sums), the row not
         assert diff.max() <= 2e-2 and diff.mean() <= 3e-3, (diff.max(), diff.mean())
     # rank: the text's pieces rebuild the text; each token's gain is its NLL with the instruction minus without
-    cands = [Candidate(i, "opening/instruction", text, 5, "eog") for i, text in enumerate(INSTRUCTIONS[3:])]
+    cands = [Candidate(i, "opening/instruction", text, 5, "eog") for i, text in enumerate(chinese)]
     ranking = rank(f32_engine, XIAOMA, GenerationResult(cands, 0, 0, 0, 0, 0.0, 0.0), choice=Choice(helps_below=100.0))
     assert "".join(ranking.text_tokens) == XIAOMA
     for i, cand in enumerate(ranking.candidates):

@@ -37,9 +37,10 @@ _REFUSAL = re.compile(
 )
 _UNSEEN_EN = re.compile(
     r"\b(?:the|this|that|these|those|above|given|following|provided|attached)\s+"
-    r"(?:text|passage|paragraph|article|document|excerpt|story|message|reply|response|answer|output|sentence|word"
-    r"|words|statement|content|input|poem|essay|review|code|snippet|data|list|information|conversation)"
+    r"(?:text|passage|paragraph|article|document|excerpt|story|message|reply|response|answer|output|sentence"
+    r"|statement|content|input|poem|essay|review|code|snippet|data|list|information|conversation)"
     r"(?!\s+(?:of|about|called|named|titled)\b)\b"
+    r"|\b(?:this|that|these|those|above|given|following|provided)\s+words?\b(?!\s+[\w\"'“‘])"  # "the word happy" names it
     r"|\b(?:the|this)\s+(?:user|assistant|chatbot)(?:'s)?\b|\b(?:above|below)\s*[.?:]?$",
     re.IGNORECASE,
 )
