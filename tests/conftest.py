@@ -113,14 +113,16 @@ def f32_engine(smol_path: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def batch_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real batch ledger: 8 passages run by `opening batch` on SmolLM2 (copy it before changing it)."""
+def batch_ledger(tmp_path_factory: pytest.TempPathFactory, scripted_path: Path) -> Path:
+    """A real batch ledger: 8 passages run by `opening batch` on the scripted model, so every passage has a
+    pair on any CPU (SmolLM2 keeps a different number of them on AVX2 and AVX-512); copy it before changing it."""
     from test_batch import FAST, batch, make_corpus
 
     folder = tmp_path_factory.mktemp("ledger")
     make_corpus(folder / "corpus", 8)
     out = folder / "run.jsonl"
-    proc = batch(str(folder / "corpus"), "--out", str(out), *FAST, "--save-anyway", "--max-tokens", "24")
+    proc = batch(str(folder / "corpus"), "--out", str(out), *FAST, "--save-anyway", "--max-tokens", "24",
+                 "--model", str(scripted_path))
     assert proc.returncode == 0, proc.stderr.decode()
     return out
 
