@@ -39,7 +39,9 @@ def test_generate_json_happy_is_deterministic_with_a_seed() -> None:
     if scored:  # --save-anyway: the lowest NLL is chosen, helpful or not
         chosen = report["candidates"][report["chosen"]]
         assert chosen["rejected"] is None and chosen["nll"] == min(c["nll"] for c in scored)
-        assert report["pair"] == {"instruction": chosen["instruction"], "output": HAPPY}
+        pair = report["pair"]  # an input (the instruction + ### Input: style) is folded into the demo pair
+        assert pair["output"] == HAPPY and pair["instruction"].startswith(chosen["instruction"])
+        assert chosen["input"] in pair["instruction"] if chosen["input"] else pair["instruction"] == chosen["instruction"]
         assert report["rank_order"][0] == report["chosen"]
     else:
         assert report["chosen"] is None and report["pair"] is None and report["status"] == "rejected"
