@@ -29,14 +29,15 @@ from functools import lru_cache
 from importlib import resources
 
 LANGUAGES = ("en", "zh")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+"""Kana and CJK ideographs: the characters that make a text Chinese (or Japanese) here."""
 _LATIN = re.compile(r"[A-Za-z]")
 
 
 def text_language(text: str) -> str:
     """``zh`` when CJK characters are at least a third of the letters (a Latin word counts as its letters /
     4, about one word each), else ``en``."""
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK.findall(text))
     latin = len(_LATIN.findall(text)) / 4
     return "zh" if cjk and cjk >= (cjk + latin) / 3 else "en"
 
@@ -48,7 +49,7 @@ _LIST = re.compile(r"(^|\n)\s*([-*•]|\d+[.)、]) ")
 def text_kind(text: str) -> str:
     """``code``, ``list``, ``label`` (a few words), ``story`` (a long narrative) or ``answer``."""
     stripped = text.strip()
-    units = len(_CJK.findall(stripped)) / 2 + len(stripped.split())
+    units = len(CJK.findall(stripped)) / 2 + len(stripped.split())
     if _CODE.search(stripped):
         return "code"
     if len(_LIST.findall(stripped)) >= 2:

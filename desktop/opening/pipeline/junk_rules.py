@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from opening.pipeline.instruct_prompt import text_kind, text_language
+from opening.pipeline.instruct_prompt import CJK, text_kind, text_language
 
 REFUSAL = "refusal or apology"
 UNSEEN = "refers to an unseen text"
@@ -65,7 +65,6 @@ _ASKS_EN = re.compile(
 _ASKS_ZH = re.compile(
     r"[?？]|吗|呢|什么|怎么|怎样|为什么|如何|哪|谁|多少|几|请|写|讲|说|列|给|介绍|解释|翻译|判断|总结|分析|描述|推荐"
 )
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 def is_refusal(instruction: str) -> bool:
@@ -77,7 +76,7 @@ MATERIAL_UNITS = 10
 
 
 def _units(text: str) -> float:
-    return len(_CJK.findall(text)) / 2 + len(re.findall(r"[A-Za-z0-9]+", text))
+    return len(CJK.findall(text)) / 2 + len(re.findall(r"[A-Za-z0-9]+", text))
 
 
 def refers_to_unseen(instruction: str, has_input: bool) -> bool:
@@ -90,7 +89,7 @@ def refers_to_unseen(instruction: str, has_input: bool) -> bool:
 
 def other_language(instruction: str, text: str) -> bool:
     """The instruction's script is not the text's (a text with too few letters, code and translations excepted)."""
-    letters = len(_CJK.findall(text)) + len(re.findall(r"[A-Za-z]+", text))
+    letters = len(CJK.findall(text)) + len(re.findall(r"[A-Za-z]+", text))
     if letters < 3 or "code" in (text_kind(text), text_kind(instruction)) or _LANGUAGE_ASKED.search(instruction):
         return False
     return text_language(instruction) != text_language(text)
