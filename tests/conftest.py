@@ -112,17 +112,25 @@ def f32_engine(smol_path: Path, tmp_path_factory: pytest.TempPathFactory):
     engine.close()
 
 
+LEDGER_REFUSAL = "Sorry, I cannot help with that!"
+"""The batch ledger's model writes this too: candidates the filter rejects, which the DPO export prefers the
+pick over (its tokens share none with SCRIPTS')."""
+
+
 @pytest.fixture(scope="session")
-def batch_ledger(tmp_path_factory: pytest.TempPathFactory, scripted_path: Path) -> Path:
-    """A real batch ledger: 8 passages run by `opening batch` on the scripted model, so every passage has a
-    pair on any CPU (SmolLM2 keeps a different number of them on AVX2 and AVX-512); copy it before changing it."""
+def batch_ledger(tmp_path_factory: pytest.TempPathFactory, smol_path: Path) -> Path:
+    """A real batch ledger: 8 passages run by `opening batch` on a scripted model (SCRIPTS and
+    LEDGER_REFUSAL, 4 candidates each), so every passage has a pair, and most a rejected candidate, on any
+    CPU (SmolLM2 keeps a different number of them on AVX2 and AVX-512); copy it before changing it."""
+    from scripted_model import write_scripted_model
     from test_batch import FAST, batch, make_corpus
 
     folder = tmp_path_factory.mktemp("ledger")
+    model = write_scripted_model(folder / "scripted-ledger.gguf", smol_path, [*SCRIPTS, LEDGER_REFUSAL])
     make_corpus(folder / "corpus", 8)
     out = folder / "run.jsonl"
-    proc = batch(str(folder / "corpus"), "--out", str(out), *FAST, "--save-anyway", "--max-tokens", "24",
-                 "--model", str(scripted_path))
+    proc = batch(str(folder / "corpus"), "--out", str(out), *FAST, "-n", "4", "--save-anyway", "--max-tokens", "24",
+                 "--model", str(model))
     assert proc.returncode == 0, proc.stderr.decode()
     return out
 
