@@ -150,7 +150,7 @@ def test_rifd_equals_its_two_rows_scored_alone(f32_engine: Engine) -> None:
     (F32 weights: see the fixture on why quantized weights blur batch shapes)."""
     texts = ["描述一种心情。", "讲一个小马过河的故事。"]  # Chinese, as the text (another language is rejected)
     for template in ("chat/instruction", "opening/instruction"):
-        ranking = rank(f32_engine, XIAOMA, _result(texts, template), choice=Choice("nll", helps_below=100.0))
+        ranking = rank(f32_engine, XIAOMA, _result(texts, template), choice=Choice("nll", helps_below=100.0), rifd=True)
         assert all(c.rifd is not None for c in ranking.candidates), [c.rejected for c in ranking.candidates]
         for cand in ranking.candidates:
             conditioned, alone = instruction_rows(f32_engine, cand, XIAOMA)
@@ -158,6 +158,19 @@ def test_rifd_equals_its_two_rows_scored_alone(f32_engine: Engine) -> None:
             assert XIAOMA not in f32_engine.model.detokenize(list(alone.prompt))
             nll_c, nll_a = mean_nll(f32_engine, [conditioned])[0], mean_nll(f32_engine, [alone])[0]
             assert cand.rifd == pytest.approx(math.exp(nll_c - nll_a), rel=5e-3)
+
+
+def test_rifd_rows_are_scored_only_when_the_policy_needs_them(engine: Engine) -> None:
+    texts = ["Tell a fable about a young horse crossing a river.", "Write a story."]
+    plain = rank(engine, STORY, _result(texts), choice=Choice("nll", helps_below=100.0))
+    assert all(c.rifd is None and c.nll is not None for c in plain.candidates)
+    assert plain.score_tokens["rifd"] == 0 and plain.score_tokens["nll"] > 0 and plain.score_tokens["ifd"] > 0
+    for policy in ("rifd", "combined"):
+        by_rifd = rank(engine, STORY, _result(texts), choice=Choice(policy, helps_below=100.0))
+        assert all(c.rifd is not None for c in by_rifd.candidates)
+        # two rows per candidate, each holding the text: about the NLL rows' cost again, or more
+        assert by_rifd.score_tokens["rifd"] > by_rifd.score_tokens["nll"]
+        assert [c.nll for c in by_rifd.candidates] == pytest.approx([c.nll for c in plain.candidates], rel=1e-2, abs=1e-2)
 
 
 def test_a_leaking_candidate_loses_to_an_honest_one(engine: Engine) -> None:

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from opening.base.errors import BadInput
 
 POLICIES = ("nll", "ifd", "rifd", "combined")
+RIFD_POLICIES = ("rifd", "combined")
+"""The policies that need r-IFD: only these pay for its two extra rows per candidate (each as long as
+the text plus the instruction)."""
 DEFAULT_POLICY = "nll"
 """Picked on tests/data/dev_pairs.jsonl: with Gemma-3-270M and SmolLM2, lowest NLL chose as well as or
 better than r-IFD and the combination on every measure (docs/choice.md has the tables)."""

@@ -135,7 +135,7 @@ def evaluate_text(
     generated = len(result.candidates)
     template = result.candidates[0].template if result.candidates else "opening/instruction"
     result.candidates.append(Candidate(generated, template, pair.instruction, 0, "eog"))  # the gold, scored alongside
-    ranking = rank(engine, pair.output, result, choice=Choice("nll", helps_below), also_score=frozenset({COPIES}))
+    ranking = rank(engine, pair.output, result, choice=Choice("nll", helps_below), also_score=frozenset({COPIES}), rifd=True)
     candidates = ranking.candidates[:generated]
     rouge = [rouge_l(c.prompt_text, pair.instruction) for c in candidates if c.instruction.strip()]
     picks, nothing, gold_wins = {}, {}, {}

@@ -20,9 +20,9 @@ from __future__ import annotations
 import codecs
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from opening.base.choice import CHOSEN, Choice
+from opening.base.choice import CHOSEN, RIFD_POLICIES, Choice
 from opening.base.progress import CancelFn, StageFn
 from opening.llama.engine import Engine, GenerationResult
 from opening.llama.scoring import Parts, ScoreRow, make_row, token_nll
@@ -90,6 +90,9 @@ class Ranking:
     """NLL of each token of the text (and the end of text) with no instruction."""
     text_tokens: list[str] | None = None
     """The scored text's tokens as text pieces (the end of text not included)."""
+    score_tokens: dict[str, int] = field(default_factory=dict)
+    """Tokens decoded for each score (``nll``: the candidates' rows, ``ifd``: the text alone, ``rifd``: its
+    two rows per candidate, 0 unless asked for); shared prefixes are decoded once, so this is an upper bound."""
 
     def token_gain(self, index: int) -> list[float | None] | None:
         """Per token of the text: NLL(token | instruction) − NLL(token | no instruction); negative: the
@@ -179,11 +182,15 @@ def rank(
     cancel: CancelFn | None = None,
     progress: StageFn | None = None,
     also_score: frozenset[str] = frozenset(),
+    rifd: bool | None = None,
 ) -> Ranking:
     """Clean, filter, score and choose; ``cancel`` raises :class:`~opening.errors.Cancelled`;
     ``progress`` gets the fraction of the scoring pass done. Candidates rejected only for a reason in
-    ``also_score`` still get scores (not chosen): the evaluation compares choices with and without a rule."""
+    ``also_score`` still get scores (not chosen): the evaluation compares choices with and without a rule.
+    ``rifd``: also score r-IFD (None: when the policy needs it, ``RIFD_POLICIES``); its rows cost about as
+    much as the NLL rows again, so a run that does not choose by it does not pay for it (``rifd`` None)."""
     choice = choice or Choice()
+    with_rifd = choice.policy in RIFD_POLICIES if rifd is None else rifd
     choice.validate()
     t0 = time.perf_counter()
     cleaned = [clean_candidate(c.text) for c in result.candidates]
@@ -210,23 +217,29 @@ def rank(
     to_score = [c for c in ranked if (c.rejected is None or c.rejected in also_score) and c.duplicate_of is None]
     scored = capped(engine, output, choice.score_max_tokens)
     rows = [make_row(engine, scoring_prompt(engine, c.family, c.instruction, c.input), scored) for c in to_score]
+    n = len(to_score)
     if to_score:
         rows.append(baseline_row(engine, scored))
-    for cand in to_score:
-        rows.extend(instruction_rows(engine, cand, scored))
+    if with_rifd:
+        for cand in to_score:
+            rows.extend(instruction_rows(engine, cand, scored))
     per_token = token_nll(engine, rows, cancel=cancel, progress=progress)
     nlls = [sum(t) / len(t) if t else math.nan for t in per_token]
-    n = len(to_score)
     baseline = nlls[n] if to_score else None
     for k, cand in enumerate(to_score):
         cand.nll = nlls[k]
         cand.token_nll = per_token[k]
         cand.ifd = _ratio(nlls[k], nlls[n])
-        cand.rifd = _ratio(nlls[n + 1 + 2 * k], nlls[n + 2 + 2 * k])
+        cand.rifd = _ratio(nlls[n + 1 + 2 * k], nlls[n + 2 + 2 * k]) if with_rifd else None
         cand.helps = helps(cand, choice)
     decision = decide([c for c in to_score if c.rejected is None], choice)
     ms = (time.perf_counter() - t0) * 1000.0
     ranking = Ranking(ranked, decision.chosen, baseline, ms, choice, decision.best, decision.status)
+    ranking.score_tokens = {  # what each score cost: the tokens its rows put through the model
+        "nll": sum(len(r.prompt) + len(r.target) for r in rows[:n]),
+        "ifd": sum(len(r.prompt) + len(r.target) for r in rows[n : n + 1]),
+        "rifd": sum(len(r.prompt) + len(r.target) for r in rows[n + 1 :]),
+    }
     if to_score:
         ranking.baseline_token_nll = per_token[n]
         ranking.text_tokens = text_pieces(engine, [t for t in rows[n].target if t != engine.model.eos])

@@ -169,6 +169,7 @@ def build_report(
             "prompt_ms": round(result.prompt_ms, 1),
             "generate_ms": round(result.generate_ms, 1),
             "rank_ms": round(ranking.rank_ms, 1),
+            "score_tokens": ranking.score_tokens,  # the cost of each score (r-IFD: 0 unless the policy needs it)
             "judge_ms": round(ranking.judge_ms, 1),
             "prompt_tokens": result.prompt_tokens,
             "generated_tokens": result.generated_tokens,
