@@ -110,9 +110,9 @@ def test_ledger_keys_refusal_and_restart(tmp_path: Path) -> None:
     ledger = Ledger.open(out, config)
     key = passage_key("text", config)
     assert key != passage_key("text", {**config, "seed": 2}) and key != passage_key("text ", config)
-    ledger.write({"key": key, "status": "chosen", "config": config})
-    with pytest.raises(ValueError):
-        ledger.write({"key": key, "status": "chosen", "config": config})
+    assert ledger.write({"key": key, "status": "chosen", "config": config}) is True
+    assert ledger.write({"key": key, "status": "chosen", "config": config}) is False  # once per key
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
     again = Ledger.open(out, config)
     assert again.done == {key} and again.counts == {"chosen": 1}
     with pytest.raises(BadInput) as refused:

@@ -27,9 +27,8 @@ def test_shards_count_every_key_once_and_merge_into_one_dataset(tmp_path: Path) 
         first.write(record(key))
     second = open_shards(folder, CONFIG)  # a run started again: a new shard, the old keys done
     assert second.path != first.path and second.done == {"a", "b", "c"} and second.counts == {"chosen": 3}
-    with pytest.raises(ValueError, match="already written"):
-        second.write(record("b"))
-    second.write(record("d", "rejected"))
+    assert second.write(record("b")) is False  # a key already in the output is never written twice
+    assert second.write(record("d", "rejected")) is True
     assert len(shard_files(folder)) == 2
     # a duplicate left by hand in a third shard is read once (the first one written wins)
     (folder / "part-99999999-000000-000000-1.jsonl").write_text(json.dumps(record("a", "rejected")) + "\n", encoding="utf-8")

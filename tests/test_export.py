@@ -123,7 +123,7 @@ def test_bad_exports_are_refused_and_broken_lines_counted(reviewed: Path, tmp_pa
     proc = opening("export", str(broken), "--to", "alpaca", "--status", "kept", "--out", str(out))
     assert proc.returncode == 2 and "unknown status 'kept'" in proc.stderr.decode()
     proc = opening("export", str(tmp_path / "none.jsonl"), "--to", "csv", "--out", str(out))
-    assert proc.returncode == 2 and "none.jsonl is not a file" in proc.stderr.decode()
+    assert proc.returncode == 2 and "dataset file not found" in proc.stderr.decode() and "none.jsonl" in proc.stderr.decode()
     readonly = mount_tmpfs("ro", "ro,size=64k")  # read-only even for root (CI runs as root)
     proc = opening("export", str(broken), "--to", "csv", "--out", str(readonly / "x.csv"))
     assert proc.returncode == 2 and "cannot write" in proc.stderr.decode() and "read-only" in proc.stderr.decode()

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from opening.base.atomic import atomic_write_bytes
+from opening.base.checks import may_write
 from opening.base.errors import BadInput, describe_os_error
 from opening.base.logs import configure_logging
 from opening.base.settings import Settings
@@ -151,24 +152,26 @@ def data(args: argparse.Namespace) -> int:
     if not 1 <= args.total <= 10_000_000:
         raise BadInput("train.bad_total", got=args.total)
     sources: dict[str, Iterable[SourcePair]] = {}
+    inputs: list[Path] = []
     if args.sni:
-        sources["sni"] = read_sni(Path(args.sni).expanduser())
+        sni = Path(args.sni).expanduser()
+        sources["sni"] = read_sni(sni)
+        inputs += sorted(sni.glob("task*.json")) if sni.is_dir() else []
     progress = TerminalProgress(unit="B", scale=True, every=10.0)
     try:
-        if args.dolly:
-            sources["dolly"] = read_dolly(
-                source_file(args.dolly, "dolly", lambda p: progress.update(p.done, p.total, "downloading"))
-            )
-        if args.firefly:
-            sources["firefly"] = read_firefly(
-                source_file(args.firefly, "firefly", lambda p: progress.update(p.done, p.total, "downloading"))
-            )
+        for kind, value, reader in (("dolly", args.dolly, read_dolly), ("firefly", args.firefly, read_firefly)):
+            if value:
+                local = source_file(value, kind, lambda p: progress.update(p.done, p.total, "downloading"))
+                sources[kind] = reader(local)
+                inputs.append(local)
     finally:
         progress.close()
     if not sources:
         raise BadInput("train.no_sources")
     weights = parse_mix(args.mix) if args.mix else None
     out = Path(args.out).expanduser()
+    for target in (out, out.with_name(out.stem + ".stats.json"), out.with_name(out.stem + ".heldout.jsonl")):
+        may_write(target, tuple(inputs))  # never onto a source: --out d.jsonl --dolly d.jsonl is refused
     tokenizer = resolve_model(args.tokenizer, Settings.load()).path
     if not 0 <= args.held_out < args.total:
         raise BadInput("train.bad_held_out", got=args.held_out, most=args.total - 1, total=args.total)

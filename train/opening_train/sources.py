@@ -20,6 +20,7 @@ from typing import Any
 
 from opening.base.checks import regular_file
 from opening.base.errors import BadInput, describe_os_error
+from opening.data.user_text import TextProblem, decode_text, is_unicode
 
 SOURCES = ("sni", "dolly", "firefly")
 
@@ -38,21 +39,28 @@ class SourcePair:
 
 
 def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The objects of a JSONL file, with their line numbers (lines split on newlines only; a BOM, a
+    non-UTF-8 byte or a lone surrogate is named with its line: :mod:`opening.data.user_text`)."""
     regular_file(path, "what.dataset_file")
     try:
-        fh = path.open(encoding="utf-8-sig")
+        fh = path.open("rb")
     except OSError as exc:
         raise BadInput("path.cannot_read", path=path, reason=describe_os_error(exc)) from None
     with fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
+        for number, raw in enumerate(fh, 1):
+            if not raw.strip():
                 continue
             try:
+                line = decode_text(raw)
                 item = json.loads(line)
-            except ValueError as exc:
+            except TextProblem as problem:
+                raise BadInput("train.not_json", path=path, line=number, detail=problem.reason) from None
+            except (ValueError, RecursionError) as exc:
                 raise BadInput("train.not_json", path=path, line=number, detail=str(exc)[:120]) from None
             if not isinstance(item, dict):
                 raise BadInput("train.field_missing", path=path, line=number, source="JSONL", field="{…}")
+            if not is_unicode(item):
+                raise BadInput("train.not_json", path=path, line=number, detail="a lone surrogate in a string")
             yield number, item
 
 

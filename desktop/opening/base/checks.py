@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from opening.base.errors import BadInput, OpeningError, describe_os_error
@@ -65,6 +66,54 @@ def inside(folder: Path, relative: str, what: str | Message) -> Path:
     if target != base and base not in target.parents:
         raise BadInput("path.outside", what=what_message(what), name=repr(relative), folder=folder)
     return folder / rel
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` name one file (a link, a hard link, ``..`` and case games included); False if either
+    is missing or cannot be looked at."""
+    try:
+        return a.resolve() == b.resolve() or os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def dangling_link_on_the_way(path: Path) -> Path | None:
+    """The first symbolic link among ``path`` and its parents that points nowhere (making the folders on
+    the way would create them wherever it points), else None."""
+    for part in (path, *path.parents):
+        try:
+            if part.is_symlink() and not part.exists():
+                return part
+        except OSError:
+            return part
+    return None
+
+
+def may_write(target: Path, inputs: tuple[Path, ...] = (), what: str | Message = "what.output") -> Path:
+    """One home for "may I write here": ``target`` is never one of ``inputs`` (the file a command reads
+    is not the file it replaces), never reached through a link that points nowhere, and is a regular file
+    or a new name (see :func:`new_or_regular_file`). Writers that replace only their own earlier output
+    check that themselves (an export's LLaMA-Factory entry, a merge's earlier result, an extract's
+    output) and refuse anything else by name."""
+    for source in inputs:
+        if same_file(target, source):
+            raise BadInput("path.onto_input", path=target, what=what_message(what))
+    link = dangling_link_on_the_way(target)
+    if link is not None:
+        raise BadInput("path.dangling_link", path=target, link=link)
+    new_or_regular_file(target, what)
+    return target
+
+
+def writable_folder(folder: Path) -> None:
+    """Refuse now, before any work, a folder where nothing can be written (read-only, no permission, full):
+    a temporary file is made and removed there."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".opening-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise BadInput("path.cannot_write", path=folder, reason=describe_os_error(exc)) from None
 
 
 def plain_text(value: str, what: str | Message) -> str:

@@ -25,6 +25,14 @@ CATALOG: dict[str, tuple[str, str]] = {
         "{path} holds a run with other settings ({diffs}). Run with the same settings to continue it, --restart to move it aside and start over, or --out another file.",
         "{path} 中是用其他设置运行的结果（{diffs}）。用相同设置运行可继续；用 --restart 把它移到一旁重新开始；或换一个输出文件。",
     ),
+    "batch.glob_not_relative": (
+        "--glob {glob!r} must be a pattern for file names inside the folders given (such as '*.txt' or 'part-*.jsonl'), not a path: give the folder as an INPUT",
+        "--glob {glob!r} 必须是所给文件夹中文件名的模式（如 '*.txt' 或 'part-*.jsonl'），不能是路径：请把文件夹作为输入给出",
+    ),
+    "batch.other_run": (
+        "another run with other settings ({diffs}) is writing {path} now; nothing of this run was mixed into it. Wait for it and run with its settings (for example the same --seed), or use --out another file.",
+        "另一个使用其他设置（{diffs}）的运行正在写入 {path}；本次运行没有混入任何记录。请等它结束后用相同设置（例如相同的 --seed）运行，或换一个 --out 输出文件。",
+    ),
     "batch.no_input": (
         "no input: give files or folders of .txt .md .jsonl .json .csv .tsv",
         "没有输入：请给出 .txt .md .jsonl .json .csv .tsv 文件或文件夹",
@@ -350,6 +358,18 @@ CATALOG: dict[str, tuple[str, str]] = {
         "the export would overwrite the dataset itself: choose another --out",
         "导出会覆盖数据集本身：请选择其他输出文件",
     ),
+    "export.nothing_readable": (
+        "{path} holds no record that can be read ({n} lines are not JSON, or not UTF-8): is it a dataset written by OpenING? Nothing was exported",
+        "{path} 中没有可读的记录（{n} 行不是 JSON 或不是 UTF-8）：这是 OpenING 写的数据集吗？未导出任何内容",
+    ),
+    "export.bad_name": (
+        "--name {name!r} cannot name a LLaMA-Factory dataset: give a plain name (letters, digits, - _ .), not a path, and not dataset_info",
+        "--name {name!r} 不能作为 LLaMA-Factory 数据集名：请给出简单的名字（字母、数字、- _ .），不要路径，也不要 dataset_info",
+    ),
+    "export.not_our_file": (
+        "{path} exists and is not an earlier export of the entry '{name}' in {info}: it is left as it is. Choose another --name, or move the file away",
+        "{path} 已存在，且不是 {info} 中条目“{name}”的早先导出：保持原样。请换一个 --name，或把该文件移走",
+    ),
     "export.dpo_needs_prompt": (
         "the dpo export needs the generator's prompt",
         "DPO 导出需要生成模型的提示词",
@@ -650,6 +670,14 @@ CATALOG: dict[str, tuple[str, str]] = {
         "cannot write {path}: {reason}",
         "无法写入 {path}：{reason}",
     ),
+    "path.onto_input": (
+        "{path} is the {what} and also a file this command reads: it would be replaced by what is made from it. Choose another name",
+        "{path} 既是{what}，又是本命令读取的文件：它会被由它生成的内容替换。请换一个名字",
+    ),
+    "path.dangling_link": (
+        "{path} goes through the link {link}, which points to nothing; making it would create folders wherever that link points. Fix or remove the link, or choose another place",
+        "{path} 经过的链接 {link} 指向不存在的位置；创建它会在链接所指之处新建文件夹。请修复或删除该链接，或换一个位置",
+    ),
     "path.cannot_open": (
         "cannot open {path}: {reason}",
         "无法打开 {path}：{reason}",
@@ -844,6 +872,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "dataset file",
         "数据集文件",
     ),
+    "what.output": (
+        "output",
+        "输出",
+    ),
     "what.dev_set": (
         "dev set",
         "开发集",
@@ -869,6 +901,18 @@ CATALOG: dict[str, tuple[str, str]] = {
     "cluster.no_shards": (
         "{path} holds no shards (part-*.jsonl) to merge",
         "{path} 中没有可合并的分片（part-*.jsonl）",
+    ),
+    "cluster.shards_differ": (
+        "{path} was written with other settings than the shards before it ({diffs}): these shards are not one run. Move it to a folder of its own and merge each run apart",
+        "{path} 的设置与之前的分片不同（{diffs}）：这些分片不属于同一次运行。请把它移到单独的文件夹，分别合并",
+    ),
+    "cluster.merge_target_foreign": (
+        "{path} exists and is not an earlier merge of batch records: it is left as it is. Choose another --out, or move the file away",
+        "{path} 已存在，且不是批处理记录的早先合并结果：保持原样。请换一个 --out，或把该文件移走",
+    ),
+    "cluster.merge_no_inputs": (
+        "--merge takes no INPUT ({first!r} given): the shards are in the folder after --merge",
+        "--merge 不接受输入文件（给出了 {first!r}）：分片就在 --merge 之后的文件夹中",
     ),
     "cluster.merge_inside": (
         "the merged file {path} would be inside the shard folder; write it elsewhere",

@@ -14,6 +14,7 @@ from opening.base.atomic import atomic_write_text
 from opening.base.choice import Choice
 from opening.base.errors import BadInput, OpeningError, describe_os_error
 from opening.base.limits import MAX_THREADS_SETTING
+from opening.base.settings_file import keep_aside, read_settings_json
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +46,22 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
+        """The saved settings; defaults for a missing file. A broken one (not JSON, not an object, a value of
+        the wrong type) is kept aside first, byte for byte (:mod:`opening.base.settings_file`)."""
         path = path or paths.config_file()
-        try:
-            if path.exists() and not path.is_file():
-                log.warning("ignoring settings file %s: not a regular file", path)
-                return cls()
-            raw = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
-        except FileNotFoundError:
-            return cls()
-        except (OSError, ValueError, RecursionError) as exc:
-            log.warning("ignoring unreadable settings file %s: %s", path, exc)
-            return cls()
-        if not isinstance(raw, dict):
-            log.warning("ignoring settings file %s: not a JSON object", path)
+        raw = read_settings_json(path, lambda v: None if isinstance(v, dict) else "not a JSON object")
+        if raw is None:
             return cls()
         known = {f.name for f in fields(cls)} - {"extra"}
         values = {}
+        wrong = []
         for key, value in raw.items():
             if key in known and _type_ok(key, value):
                 values[key] = value
             elif key in known:
-                log.warning("ignoring setting %s=%r in %s: wrong type", key, value, path)
+                wrong.append(f"{key}={value!r}"[:80])
+        if wrong:
+            keep_aside(path, "wrong type or range: " + ", ".join(wrong))
         extra = {k: v for k, v in raw.items() if k not in known}
         return cls(**values, extra=extra)
 
@@ -107,10 +103,6 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "language": (str, type(None)),
     "window_geometry": (str, type(None)),
 }
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _type_ok(key: str, value: Any) -> bool:

@@ -12,9 +12,11 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from opening.base.checks import may_write
 from opening.base.errors import BadInput
 from opening.base.progress import human_duration
 from opening.base.settings import Settings
@@ -29,7 +31,7 @@ from opening.cli.generate import (
 )
 from opening.cli.progress import TerminalProgress
 from opening.data.batch_ledger import Ledger
-from opening.data.corpus import check_inputs
+from opening.data.corpus import check_glob, check_inputs
 from opening.models.file_hash import cached_sha256
 from opening.models.model_source import ModelSource
 from opening.pipeline.batch import (
@@ -71,8 +73,16 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     cluster_batch.add_options(b)
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _check(args: argparse.Namespace) -> LengthPolicy:
     check_inputs(args.inputs)
+    check_glob(args.glob)
     if not 1 <= args.min_tokens <= 100_000:
         raise BadInput("cli.min_tokens", got=args.min_tokens)
     if not 0 <= args.parallel <= MAX_PARALLEL:
@@ -130,6 +140,8 @@ def _summary(stats: BatchStats, prepared: Prepared, ledger: Ledger) -> str:
     tps = stats.generated_tokens / stats.seconds if stats.seconds else 0.0
     scores = f"median NLL {nll:.3f}, median IFD {ifd:.3f}; " if nll is not None and ifd is not None else ""
     early = f"{stats.sealed} candidates stopped early (up to {stats.tokens_left} tokens saved); " if stats.sealed else ""
+    if stats.written_elsewhere:
+        early += f"{stats.written_elsewhere} written meanwhile by another run into the same file (kept once); "
     return (
         f"{stats.done} passages run ({statuses}); candidates rejected: {reasons}; {scores}{early}"
         f"{tps:.1f} tokens/s, {stats.per_hour:.0f} passages/h, {stats.parallel} in flight, {human_duration(stats.seconds)}. "
@@ -143,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         raise BadInput("cli.out_missing")
     policy = _check(args)
+    if not args.ray:  # the ledger is never one of the files it is made from
+        may_write(Path(args.out), tuple(Path(i) for i in args.inputs if _is_file(Path(i))), "what.output")
     params = sampling_from_args(args)
     choice = choice_from_args(args)
     source = cluster_batch.model_source(args)  # with --ray and --model hf://…: fetched here first
@@ -168,7 +182,10 @@ def run(args: argparse.Namespace) -> int:
     engine = load_model(pick, params)
     progress = TerminalProgress(unit=" passages")
     with engine, StopOnSignal() as signals:
-        prepared = prepare(engine, spec, ledger)
+        prepared = prepare(engine, spec, ledger, stop=signals.stop.is_set)
+        if prepared.stopped:
+            print(f"{PROG}: stopped while reading the corpus; nothing was run (run the command again).", file=sys.stderr)
+            return 130
         _report_inputs(prepared)
         total = len(prepared.passages)
         plan = plan_run(engine, spec, prepared)

@@ -36,8 +36,11 @@ def add_options(b: argparse.ArgumentParser) -> None:
 
 
 def merge(args: argparse.Namespace) -> int:
+    if args.inputs:
+        raise BadInput("cluster.merge_no_inputs", first=args.inputs[0])
     merged = merge_shards(args.merge, args.out)
-    print(f"{PROG}: {merged.records} records from {merged.shards} shards written to {merged.path}", file=sys.stderr)
+    kept = f"; {merged.kept} records of the earlier merge kept as they were" if merged.kept else ""
+    print(f"{PROG}: {merged.records} records from {merged.shards} shards written to {merged.path}{kept}", file=sys.stderr)
     return 0
 
 

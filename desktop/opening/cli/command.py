@@ -97,6 +97,6 @@ def run_command(prog: str, action: Callable[[], int]) -> int:
         say("error: out of memory")
         return 1
     except Exception as exc:  # a bug: one line, the traceback with -v
-        log.debug("internal error", exc_info=True)
+        log.info("internal error", exc_info=True)  # shown with -v
         say(f"internal error ({type(exc).__name__}: {exc}); run with -v for details and report it")
         return 70

@@ -171,10 +171,9 @@ def run_on_ray(run: ClusterRun) -> ClusterStats:
         record = json.loads(str(row["record"]))
         if "failure" in record:
             raise ModelError(Message.from_json(record["failure"]))
-        if record["key"] in ledger.done:
+        if not ledger.write(record):  # a key already in the output
             stats.duplicates += 1
             continue
-        ledger.write(record)
         stats.add(record, str(row["node"]))
         if run.on_record:
             run.on_record(record, stats)

@@ -20,12 +20,14 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from opening.base.errors import BadInput, describe_os_error
+from opening.data.user_text import TextProblem, decode_text, is_unicode, numbered_lines, shown_name
 
 EXTENSIONS = (".txt", ".md", ".jsonl", ".json", ".csv", ".tsv")
 MAX_FILE_BYTES = 1 << 30
@@ -66,23 +68,57 @@ class Problem:
         return f"{self.file}{', ' + self.where if self.where else ''}: {self.reason}"
 
 
+def _walk(folder: Path, glob: str | None) -> Iterator[Path]:
+    """Files under ``folder`` matching ``glob`` (a name pattern such as ``*.txt``, matched from the right
+    as ``Path.match`` does) or, without one, of a corpus extension; symbolic links to folders are followed,
+    each real folder once (a link back up cannot loop)."""
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            rel = path.relative_to(folder)
+            if (rel.match(glob) if glob else path.suffix.lower() in EXTENSIONS) and path.is_file():
+                yield path
+
+
+def check_glob(glob: str | None) -> None:
+    """``--glob`` is a pattern for names inside the folders given, never a path of its own."""
+    if glob is not None and (not glob.strip() or Path(glob).is_absolute() or ".." in Path(glob).parts):
+        raise BadInput("batch.glob_not_relative", glob=glob)
+
+
 def find_inputs(inputs: list[str], glob: str | None = None) -> tuple[list[Path], list[Problem]]:
-    """The files to read, in a stable order: files as given, folders searched recursively."""
+    """The files to read, in a stable order: files as given, folders searched recursively (symbolic links
+    to folders followed). A name that cannot even be looked at (too long, a loop of links) is a problem."""
+    check_glob(glob)
     files: list[Path] = []
     problems: list[Problem] = []
     for name in inputs:
         path = Path(name)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob(glob or "*") if p.is_file() and (glob or p.suffix.lower() in EXTENSIONS))
-            if not found:
-                problems.append(Problem(name, f"the folder holds no {glob or '/'.join(EXTENSIONS)} files"))
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        elif path.exists():
-            problems.append(Problem(name, "not a regular file or folder"))
-        else:
-            problems.append(Problem(name, "no such file or folder"))
+        try:
+            if path.is_dir():
+                found = list(_walk(path, glob))
+                if not found:
+                    problems.append(Problem(shown_name(name), f"the folder holds no {glob or '/'.join(EXTENSIONS)} files"))
+                files.extend(found)
+            elif path.is_file():
+                files.append(path)
+            elif path.exists():
+                problems.append(Problem(shown_name(name), "not a regular file or folder"))
+            else:
+                problems.append(Problem(shown_name(name), "no such file or folder"))
+        except OSError as exc:
+            problems.append(Problem(shown_name(name)[:120], f"cannot look at it: {describe_os_error(exc)}"))
     seen: set[Path] = set()
     unique = []
     for f in files:
@@ -95,7 +131,7 @@ def find_inputs(inputs: list[str], glob: str | None = None) -> tuple[list[Path],
 
 def read_passages(path: Path, *, field: str = "text", column: str = "text") -> Iterator[Passage | Problem]:
     """The passages of one file, and a :class:`Problem` for what cannot be read (never raises)."""
-    name = str(path)
+    name = shown_name(path)  # recorded in every passage's source: UTF-8 even when the name is not
     kind = path.suffix.lower()
     if kind not in EXTENSIONS:
         yield Problem(name, f"unknown kind of file (read: {', '.join(EXTENSIONS)})")
@@ -109,14 +145,10 @@ def read_passages(path: Path, *, field: str = "text", column: str = "text") -> I
     except OSError as exc:
         yield Problem(name, f"cannot read it: {describe_os_error(exc)}")
         return
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        yield Problem(name, "not a text file (it contains NUL bytes)", f"byte {nul}")
-        return
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Problem(name, "not UTF-8 text", f"byte {exc.start}")
+        text = decode_text(raw)
+    except TextProblem as problem:
+        yield Problem(name, problem.reason, problem.where)
         return
     if kind == ".txt":
         yield from _blocks(name, text, markdown=False)
@@ -145,7 +177,7 @@ def _blocks(name: str, text: str, *, markdown: bool) -> Iterator[Passage]:
         if body:
             yield Passage(body, name, line=start)
 
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in numbered_lines(text):
         if markdown and _FENCE.match(line):
             fenced = not fenced
         elif not fenced and (not line.strip() or (markdown and _HEADING.match(line))):
@@ -168,7 +200,7 @@ def _text_of(item: object, field: str) -> str | None:
 
 
 def _jsonl(name: str, text: str, field: str) -> Iterator[Passage | Problem]:
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in numbered_lines(text):
         if not line.strip():
             continue
         try:
@@ -179,6 +211,8 @@ def _jsonl(name: str, text: str, field: str) -> Iterator[Passage | Problem]:
         body = _text_of(item, field)
         if body is None:
             yield Problem(name, f'no string field "{field}" (choose it with --field)', f"line {number}")
+        elif not is_unicode(body):
+            yield Problem(name, "the text holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text", f"line {number}")
         elif body.strip():
             yield Passage(body.strip(), name, line=number)
 
@@ -198,6 +232,8 @@ def _json(name: str, text: str, field: str) -> Iterator[Passage | Problem]:
         body = _text_of(item, field)
         if body is None:
             missing += 1
+        elif not is_unicode(body):
+            yield Problem(name, "the text holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text", f"item {index}")
         elif body.strip():
             yield Passage(body.strip(), name, item=index)
     if missing:
@@ -205,6 +241,15 @@ def _json(name: str, text: str, field: str) -> Iterator[Passage | Problem]:
 
 
 def _table(name: str, text: str, column: str, delimiter: str) -> Iterator[Passage | Problem]:
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, MAX_FILE_BYTES))  # a long cell is a long passage, not the end of the file
+    try:
+        yield from _rows(name, text, column, delimiter)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _rows(name: str, text: str, column: str, delimiter: str) -> Iterator[Passage | Problem]:
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
         header = reader.fieldnames or []

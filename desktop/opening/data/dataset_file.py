@@ -30,7 +30,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +157,15 @@ class DatasetFile:
                     raise SaveError("dataset.other_format", path=path, found=found, chosen=chosen)
         return dataset
 
+    @staticmethod
+    def finish_interrupted(path: Path) -> None:
+        """If a save of ``path`` was interrupted (its journal is there), put its old end back now, under the
+        lock: for readers that read the file directly (an export). Nothing is done otherwise."""
+        path = Path(path).resolve()  # a link's journal is beside its target
+        if _sidecar(path, "journal").exists():
+            with DatasetFile(path, "jsonl")._locked(reading=True):
+                pass
+
     def _check_again_locked(self) -> str | None:
         """The unlocked check failed: another process may have been in the middle of a change, its end
         of the file torn for a moment (CI caught one such open in tests/test_concurrency.py). Look again
@@ -177,8 +186,13 @@ class DatasetFile:
     @contextmanager
     def _locked(self, *, reading: bool = False) -> Iterator[None]:
         """Hold the lock (and first finish any interrupted change). ``reading``: a folder where no lock
-        can be made (read-only) is read without one."""
-        lock = FileLock(str(_sidecar(self.path, "lock")), timeout=LOCK_TIMEOUT_S)
+        can be made (read-only) is read without one, and so is a file that no writer of ours has touched
+        (no lock file, no journal): a read never leaves a lock file beside a file that is only read."""
+        lock_file = _sidecar(self.path, "lock")
+        if reading and not lock_file.exists() and not _sidecar(self.path, "journal").exists():
+            yield  # no writer of ours has touched it: read without leaving a lock file beside a user's file
+            return
+        lock = FileLock(str(lock_file), timeout=LOCK_TIMEOUT_S)
         try:
             lock.acquire()
         except Timeout:
@@ -391,8 +405,18 @@ class DatasetFile:
     def append(self, record: PairRecord | dict[str, Any]) -> Placed:
         """Add the pair (or a ready record, as batch mode writes) at the end; returns where it went (for
         :meth:`replace` and :meth:`remove`)."""
+        placed = self.append_unless(record, lambda: False)
+        assert placed is not None
+        return placed
+
+    def append_unless(self, record: PairRecord | dict[str, Any], unless: Callable[[], bool]) -> Placed | None:
+        """:meth:`append`, but ``unless`` is asked first, under the lock (after any interrupted change is
+        undone): True writes nothing and returns None. A batch ledger reads there what other processes
+        appended since it last looked, and skips a key one of them already wrote."""
         item = self._item_bytes(record)
         with self._locked():
+            if unless():
+                return None
             self._check_shape()
             if self.fmt == "jsonl":
                 size = self._size()
@@ -469,6 +493,14 @@ class DatasetFile:
             else:
                 new = after
             self._splice(now.offset, new)
+
+    def read_from(self, offset: int, *, lock: bool = True) -> bytes:
+        """The file's bytes from ``offset`` to its end, after any interrupted change is undone. ``lock``
+        False: the caller holds the lock already (inside ``unless``)."""
+        if not lock:
+            return self._read_at(offset, self._size() - offset)
+        with self._locked(reading=True):
+            return self._read_at(offset, self._size() - offset)
 
     # -- whole-file reads (tests, small files) -------------------------------------------------------
 

@@ -9,7 +9,9 @@ Formats (``--to``):
 
 * ``demo``, ``alpaca``, ``sharegpt`` — JSON arrays (opening.data.records);
 * ``jsonl`` — one ``{"instruction", "input", "output", "status", "source", "nll", "ifd"}`` per line;
-* ``csv`` — the same columns, UTF-8 with a header row;
+* ``csv`` — the same columns, UTF-8 with a header row; a text cell that a spreadsheet would run as a
+  formula (starting with ``= + - @``, a tab or a carriage return) is written with a leading ``'``, as
+  OWASP recommends against CSV injection (the model writes what the corpus makes it write);
 * ``llamafactory`` — a folder: ``NAME.json`` (Alpaca) and its entry in ``dataset_info.json`` (other
   entries kept, the same entry replaced: exporting twice works);
 * ``dpo`` — JSONL of ``{"prompt", "chosen", "rejected"}`` for DPO/ORPO on the *generator*: the prompt is
@@ -26,7 +28,9 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,8 +38,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from opening.base.atomic import commit_temp, remove_quietly
+from opening.base.checks import dangling_link_on_the_way, may_write, regular_file, same_file
 from opening.base.errors import BadInput, describe_os_error
+from opening.data.dataset_file import DatasetFile
 from opening.data.records import PairRecord, fold_input
+from opening.data.user_text import BOM, TextProblem, decode_text, is_unicode
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +83,13 @@ class ExportReport:
     broken_lines: list[int] = field(default_factory=list)
 
 
+def _score(value: Any) -> float | None:
+    """A score as a finite number; None for anything else (NaN, Infinity, text, true)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def _source(value: Any) -> str:
     if isinstance(value, dict):
         file = str(value.get("file", ""))
@@ -99,11 +113,13 @@ def row_of(item: Any) -> Row | None:
     if "key" in item and "candidates" in item:  # a batch ledger record
         status = str(item.get("status", "chosen"))
         pair = item.get("pair")
-        cands = [c for c in item.get("candidates") or [] if isinstance(c, dict)]
+        listed = item.get("candidates")
+        cands = [c for c in listed if isinstance(c, dict)] if isinstance(listed, list) else []
         losers = [p for c in cands if c.get("rejected") and (p := _pair_of(c)) is not None]
         if not isinstance(pair, dict) or not isinstance(pair.get("output"), str):
             return Row("", "", "", status, _source(item.get("source")), losers=losers)
-        scores = item.get("scores") or {}
+        found = item.get("scores")
+        scores: dict[str, Any] = found if isinstance(found, dict) else {}
         pick = None
         chosen = item.get("chosen")
         if status == "edited" and isinstance(chosen, int) and 0 <= chosen < len(cands):
@@ -114,8 +130,8 @@ def row_of(item: Any) -> Row | None:
             pair["output"],
             status,
             _source(item.get("source")),
-            scores.get("nll"),
-            scores.get("ifd"),
+            _score(scores.get("nll")),
+            _score(scores.get("ifd")),
             pick,
             losers,
         )
@@ -131,41 +147,57 @@ def row_of(item: Any) -> Row | None:
             item["output"],
             str(item.get("status", "new")),
             _source(item.get("source")),
-            item.get("nll"),
-            item.get("ifd"),
+            _score(item.get("nll")),
+            _score(item.get("ifd")),
         )
     return None
 
 
 def read_items(path: Path, report: ExportReport) -> Iterator[Any]:
-    """The items of a dataset file: JSONL a line at a time, a JSON array whole."""
+    """The items of a dataset file: JSONL a line at a time (split on newlines only), a JSON array whole;
+    a BOM is dropped. An interrupted save (its journal beside the file) is finished first. A line (or
+    item) that is not JSON, or whose text no UTF-8 file can hold (a lone surrogate), is counted in
+    ``report.broken_lines`` and the rest exported."""
+    DatasetFile.finish_interrupted(path)
     try:
         fh = path.open("rb")
     except OSError as exc:
         raise BadInput("path.cannot_read", path=path, reason=describe_os_error(exc)) from None
     with fh:
-        head = fh.read(1 << 16).lstrip()
+        head = fh.read(1 << 16).removeprefix(BOM).lstrip()
         fh.seek(0)
         if head.startswith(b"["):
             try:
-                items = json.loads(fh.read().decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                items = json.loads(decode_text(fh.read()))
+            except (TextProblem, json.JSONDecodeError, RecursionError) as exc:
                 raise BadInput("export.bad_array", path=path, detail=str(exc)) from None
-            yield from items
+            if not isinstance(items, list):
+                raise BadInput("export.bad_array", path=path, detail="not an array")
+            for number, item in enumerate(items, start=1):
+                if is_unicode(item):
+                    yield item
+                else:
+                    report.broken_lines.append(number)
             return
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
-                yield json.loads(line.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
+                item = json.loads(decode_text(line))
+            except (TextProblem, json.JSONDecodeError, RecursionError):
+                report.broken_lines.append(number)
+                continue
+            if is_unicode(item):
+                yield item
+            else:
                 report.broken_lines.append(number)
 
 
 def rows(path: Path, statuses: tuple[str, ...] | None, report: ExportReport, watch: Watch | None = None) -> Iterator[Row]:
     """The pairs of ``path`` whose status is in ``statuses`` (None: all but those the person rejected).
     ``watch`` sees the count of records read every :data:`WATCH_EVERY` (and may raise to stop)."""
-    for n, item in enumerate(read_items(path, report), start=1):
+    n = 0
+    for n, item in enumerate(read_items(path, report), start=1):  # noqa: B007 (n is read after the loop)
         if watch is not None and n % WATCH_EVERY == 0:
             watch(n)
         row = row_of(item)
@@ -176,6 +208,8 @@ def rows(path: Path, statuses: tuple[str, ...] | None, report: ExportReport, wat
             report.skipped_status += 1
             continue
         yield row
+    if n == 0 and report.broken_lines:  # not one record could be read: not a dataset (the export is not written)
+        raise BadInput("export.nothing_readable", path=path, n=len(report.broken_lines))
 
 
 PromptFn = Callable[[str], str]
@@ -247,13 +281,25 @@ def _plain(row: Row) -> dict[str, Any]:
     }
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is a formula to a spreadsheet (OWASP: CSV injection)."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will show, never run: one starting with ``= + - @``, a tab or a carriage
+    return gets a leading ``'`` (OWASP's advice); numbers are written as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
+
+
 def _write_csv(out: Path, source: Iterator[Row]) -> int:
     n = 0
     with _Atomic(out, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for row in source:
-            writer.writerow({k: ("" if v is None else v) for k, v in _plain(row).items()})
+            writer.writerow({k: csv_cell(v) for k, v in _plain(row).items()})
             n += 1
     return n
 
@@ -272,6 +318,49 @@ def _preferences(source: Iterator[Row], prompt_for: PromptFn) -> Iterator[dict[s
                 yield {"prompt": prompt, "chosen": final, "rejected": text(loser)}
 
 
+_ENTRY_NAME = re.compile(r"[\w][\w.\-]{0,99}")
+INFO_FILE = "dataset_info.json"
+
+
+def _entry_name(name: str) -> str:
+    """A LLaMA-Factory dataset name that is only a name: no path, no hidden file, not the registry's own."""
+    if not _ENTRY_NAME.fullmatch(name) or name.endswith(".") or name.lower() in ("dataset_info", "dataset_info.json"):
+        raise BadInput("export.bad_name", name=name)
+    return name
+
+
+def _read_info(info_path: Path) -> dict[str, Any]:
+    if not info_path.exists():
+        return {}
+    try:
+        loaded = json.loads(info_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInput("export.info_not_json", path=info_path, detail=str(exc)) from None
+    if not isinstance(loaded, dict):
+        raise BadInput("export.info_not_object", path=info_path)
+    return loaded
+
+
+def _check_llamafactory(folder: Path, name: str, dataset: Path) -> None:
+    """Before anything is read or made: the folder is reachable, neither file is the dataset, and the data
+    file is new or this entry's earlier export (a hand-made ``NAME.json`` is never replaced)."""
+    link = dangling_link_on_the_way(folder)
+    if link is not None:
+        raise BadInput("path.dangling_link", path=folder, link=link)
+    if folder.exists() and not folder.is_dir():
+        raise BadInput("path.not_a_folder", path=folder)
+    data, info_path = folder / f"{name}.json", folder / INFO_FILE
+    if not folder.exists():
+        return  # made new: nothing of the person's is in it
+    for target in (data, info_path):
+        may_write(target, (dataset,))
+    info = _read_info(info_path)  # a broken registry is refused before the data file is written
+    if data.exists():
+        entry = info.get(name)
+        if not (isinstance(entry, dict) and entry.get("file_name") == data.name):
+            raise BadInput("export.not_our_file", path=data, name=name, info=info_path)
+
+
 def _llamafactory(folder: Path, name: str, source: Iterator[Row]) -> int:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -279,16 +368,8 @@ def _llamafactory(folder: Path, name: str, source: Iterator[Row]) -> int:
         raise BadInput("export.cannot_mkdir", folder=folder, reason=describe_os_error(exc)) from None
     data = folder / f"{name}.json"
     n = _write_array(data, (row.record().to_format("alpaca") for row in source))
-    info_path = folder / "dataset_info.json"
-    info: dict[str, Any] = {}
-    if info_path.exists():
-        try:
-            loaded = json.loads(info_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadInput("export.info_not_json", path=info_path, detail=str(exc)) from None
-        if not isinstance(loaded, dict):
-            raise BadInput("export.info_not_object", path=info_path)
-        info = loaded
+    info_path = folder / INFO_FILE
+    info = _read_info(info_path)
     info[name] = {
         "file_name": data.name,
         "formatting": "alpaca",
@@ -322,12 +403,16 @@ def export(
         if status not in STATUSES:
             raise BadInput("export.unknown_status", status=status, known=", ".join(STATUSES))
     dataset, out = Path(dataset), Path(out)
-    if not dataset.is_file():
-        raise BadInput("path.not_a_file", path=dataset)
-    if out.resolve() == dataset.resolve():
+    regular_file(dataset, "what.dataset_file")
+    if same_file(out, dataset):
         raise BadInput("export.onto_itself")
-    if fmt != "llamafactory" and not out.parent.is_dir():
-        raise BadInput("path.folder_missing", folder=out.parent)
+    if fmt == "llamafactory":
+        name = _entry_name(name if name is not None else dataset.stem)
+        _check_llamafactory(out, name, dataset)
+    else:
+        if not out.parent.is_dir():
+            raise BadInput("path.folder_missing", folder=out.parent)
+        may_write(out, (dataset,))
     report = ExportReport()
     source = rows(dataset, statuses, report, watch)
     try:
@@ -342,7 +427,8 @@ def export(
                 raise BadInput("export.dpo_needs_prompt")
             report.rows = _write_lines(out, _preferences(source, prompt_for))
         else:
-            report.rows = _llamafactory(out, name or dataset.stem, source)
+            assert name is not None
+            report.rows = _llamafactory(out, name, source)
     except OSError as exc:
         raise BadInput("path.cannot_write", path=out, reason=describe_os_error(exc)) from None
     if report.broken_lines:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from opening.base.atomic import atomic_write_text
+from opening.base.checks import regular_file
 from opening.base.errors import BadInput, describe_os_error
 from opening.base.paths import user_dir
 from opening.data.dataset_file import DatasetFile, SaveError, dumps_strict
@@ -91,6 +92,7 @@ class ReviewFile:
 
     def _index(self) -> None:
         """Where every record starts and ends (its bytes, without the newline or the array's comma)."""
+        regular_file(self.path, "what.dataset_file")  # a FIFO or a device would block the open forever
         try:
             stat = self.path.stat()
             fh = self.path.open("rb")
@@ -98,7 +100,7 @@ class ReviewFile:
             raise BadInput("path.cannot_open", path=self.path, reason=describe_os_error(exc)) from None
         with fh:
             self.offsets, self.ends = _line_spans(fh) if self.lines else _array_spans(fh.read(), self.path.name)
-        self.stamp = (stat.st_size, stat.st_mtime_ns)
+        self.stamp = _stamp(stat)
         self._read.cache_clear()
         self._entries = None
 
@@ -112,11 +114,7 @@ class ReviewFile:
 
     @lru_cache(maxsize=4096)  # noqa: B019 (one ReviewFile per open file; cleared on every change)
     def _read(self, index: int) -> dict[str, Any] | None:
-        try:
-            item = json.loads(self._bytes(index).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return None
-        return item if isinstance(item, dict) else None
+        return _parsed(self._bytes(index))
 
     def record(self, index: int) -> dict[str, Any] | None:
         """The record on line ``index`` (None: a broken line)."""
@@ -140,7 +138,7 @@ class ReviewFile:
             stat = self.path.stat()
         except OSError:
             return True
-        return (stat.st_size, stat.st_mtime_ns) != self.stamp
+        return _stamp(stat) != self.stamp
 
     def reload(self) -> None:
         with self._lock:
@@ -198,6 +196,8 @@ class ReviewFile:
             after = copy.deepcopy(before)
             apply(after)
             old = self._bytes(index)
+            if _parsed(old) != before:  # rewritten under us, even at the same size and time: never replace it
+                raise SaveError("review.changed_on_disk", name=self.path.name)
             self._write(index, dumps_strict(after, compact=True), exact=False)
             self.undo_stack.append(Change(index, old))
             return after
@@ -217,11 +217,24 @@ class ReviewFile:
             for j in range(index + 1, len(self.offsets)):
                 self.offsets[j] += delta
                 self.ends[j] += delta
-        stat = self.path.stat()
-        self.stamp = (stat.st_size, stat.st_mtime_ns)
+        self.stamp = _stamp(self.path.stat())
         self._read.cache_clear()
         if self._entries is not None:
             self._entries[index] = _entry_of(index, self._read(index))
+
+
+def _stamp(stat: os.stat_result) -> tuple[int, ...]:
+    """What tells that another program wrote the file: size and mtime, and the change time and inode, which
+    ``cp -p`` and ``rsync -t`` cannot set back."""
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def _parsed(raw: bytes) -> dict[str, Any] | None:
+    try:
+        item = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    return item if isinstance(item, dict) else None
 
 
 def _line_spans(fh: BinaryIO) -> tuple[list[int], list[int]]:

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from opening.base.atomic import atomic_write_bytes
-from opening.base.errors import BadInput, describe_os_error
-from opening.data.batch_ledger import Ledger, earlier_config, move_aside
+from opening.base.checks import may_write
+from opening.base.errors import BadInput, OpeningError, describe_os_error
+from opening.data.batch_ledger import Ledger, config_differences, earlier_config, move_aside
 from opening.data.dataset_file import DatasetFile
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,21 @@ def earlier_shard_config(folder: str | Path) -> dict[str, Any] | None:
 
 
 def shard_records(folder: str | Path) -> Iterator[dict[str, Any]]:
-    """Every record of every shard, in shard order, each key once (the first one written)."""
+    """Every record of every shard, in shard order, each key once (the first one written). Every record
+    must have a key and the first shard's settings: a shard of another run is refused, named."""
     seen: set[str] = set()
+    config: Any = None
     for shard in shard_files(Path(folder)):
-        for item in DatasetFile.open(shard, "jsonl").items():
+        for n, item in enumerate(DatasetFile.open(shard, "jsonl").items(), 1):
             key = item.get("key") if isinstance(item, dict) else None
-            if isinstance(key, str) and key not in seen:
+            if not isinstance(key, str):
+                raise BadInput("batch.not_a_batch", path=shard, line=n)
+            if config is None:
+                config = item.get("config")
+            elif item.get("config") != config:
+                diffs = "; ".join(config_differences(config, item.get("config") or {}))
+                raise BadInput("cluster.shards_differ", path=shard, diffs=diffs)
+            if key not in seen:
                 seen.add(key)
                 yield item
 
@@ -80,20 +90,46 @@ def shard_records(folder: str | Path) -> Iterator[dict[str, Any]]:
 class Merged:
     path: Path
     records: int
+    """Records written by this merge."""
     shards: int
+    kept: int = 0
+    """Records already in an earlier merge's output, kept as they were (with the person's review marks)."""
+
+
+def _earlier_merge(target: Path) -> set[str]:
+    """The keys of an earlier merge in ``target``; anything else there is refused, never replaced."""
+    try:
+        items = DatasetFile.open(target, "jsonl").items()
+    except OpeningError:
+        raise BadInput("cluster.merge_target_foreign", path=target) from None
+    keys = {item.get("key") for item in items if isinstance(item, dict)}
+    if len(items) == 0 or len(keys) != len(items) or not all(isinstance(k, str) for k in keys):
+        raise BadInput("cluster.merge_target_foreign", path=target)
+    return {str(k) for k in keys}
 
 
 def merge_shards(folder: str | Path, out: str | Path | None = None) -> Merged:
-    """Write the shards of ``folder`` as one JSONL dataset (default: ``FOLDER.jsonl`` beside it), atomically:
-    the file is whole or not there."""
-    folder = Path(folder).expanduser()
+    """Write the shards of ``folder`` as one JSONL dataset (default: ``FOLDER.jsonl`` beside it). A new
+    file is written whole or not at all; an earlier merge there (reviewed or not) keeps every record as
+    it is, and gets the new keys appended (locked, journalled): merging again after more shards came in,
+    or after a review, loses no mark. Any other existing file is refused."""
+    folder = Path(folder).expanduser().absolute()
     shards = shard_files(folder) if folder.is_dir() else []
     if not shards:
         raise BadInput("cluster.no_shards", path=folder)
-    target = Path(out).expanduser() if out else folder.with_name(folder.name + ".jsonl")
-    if target.resolve().parent == folder.resolve():
-        raise BadInput("cluster.merge_inside", path=target)
-    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in shard_records(folder)]
+    named = Path(out).expanduser() if out else folder.resolve().with_name(folder.resolve().name + ".jsonl")
+    if named.resolve().parent == folder.resolve():
+        raise BadInput("cluster.merge_inside", path=named)
+    target = may_write(named, tuple(shards))
+    records = list(shard_records(folder))
+    if target.exists() and target.stat().st_size > 0:
+        done = _earlier_merge(target)
+        dataset = DatasetFile.open(target, "jsonl")
+        new = [r for r in records if r["key"] not in done]
+        for record in new:
+            dataset.append(record)
+        return Merged(target, len(new), len(shards), kept=len(done))
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in records]
     try:
         atomic_write_bytes(target, "".join(lines).encode("utf-8"))
     except OSError as exc:

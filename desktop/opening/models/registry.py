@@ -9,9 +9,12 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from opening.base import paths
 from opening.base.atomic import atomic_write_text
 from opening.base.errors import OpeningError, describe_os_error
+from opening.base.settings_file import keep_aside, read_settings_json
 from opening.models.resolve import embedded_model
 
 log = logging.getLogger(__name__)
@@ -31,19 +34,13 @@ def registry_file() -> Path:
 
 
 def _load() -> list[KnownModel]:
+    """The listed models; a broken list (or entry) is kept aside before the next save drops it."""
     path = registry_file()
-    try:
-        if path.exists() and not path.is_file():
-            raise ValueError("not a regular file")
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, list):
-            raise ValueError("not a list")
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError, RecursionError) as exc:
-        log.warning("ignoring an unreadable model list %s: %s", path, exc)
+    raw = read_settings_json(path, lambda v: None if isinstance(v, list) else "not a list")
+    if raw is None:
         return []
     entries = []
+    wrong = []
     for item in raw:
         try:
             entry = KnownModel(**item)
@@ -52,9 +49,11 @@ def _load() -> list[KnownModel]:
             if entry.repo_id is not None and not isinstance(entry.repo_id, str):
                 raise TypeError("repo_id is not a string")
         except TypeError as exc:
-            log.warning("ignoring an entry of %s: %s", path, exc)
+            wrong.append(str(exc)[:80])
             continue
         entries.append(entry)
+    if wrong:
+        keep_aside(path, "entries ignored: " + "; ".join(wrong))
     return entries
 
 
@@ -62,12 +61,15 @@ def register(path: Path, source: str, repo_id: str | None = None) -> KnownModel:
     """Remember ``path`` (resolved; registering it again updates the entry)."""
     path = Path(path).expanduser().resolve()
     entry = KnownModel(str(path), source, repo_id, _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-    entries = [e for e in _load() if e.path != str(path)] + [entry]
     try:
         registry_file().parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(registry_file(), json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1))
-    except OSError as exc:
-        raise OpeningError("registry.cannot_save", path=registry_file(), reason=describe_os_error(exc)) from None
+        # read, change and write under one lock: two processes registering at once both stay listed
+        with FileLock(str(registry_file().with_name(".models.json.lock")), timeout=30):
+            entries = [e for e in _load() if e.path != str(path)] + [entry]
+            atomic_write_text(registry_file(), json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1))
+    except (OSError, Timeout) as exc:
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else "another process holds the model list"
+        raise OpeningError("registry.cannot_save", path=registry_file(), reason=reason) from None
     return entry
 
 

@@ -99,6 +99,8 @@ class Prepared:
     read: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    stopped: bool = False
+    """Reading was stopped (Ctrl-C): the list is incomplete and nothing should run."""
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
@@ -141,8 +143,9 @@ def _split_long(text: str, fits: Callable[[str], bool]) -> list[str]:
     return pieces
 
 
-def prepare(engine: Engine, spec: BatchSpec, ledger: Ledger) -> Prepared:
-    """Read the inputs and decide which passages to run (see the module's docstring)."""
+def prepare(engine: Engine, spec: BatchSpec, ledger: Ledger, stop: CancelFn | None = None) -> Prepared:
+    """Read the inputs and decide which passages to run (see the module's docstring). ``stop`` is polled
+    at every passage: when it says so, reading ends there (``Prepared.stopped``) and nothing should run."""
     policy, config = spec.policy, ledger.config
     files, problems = find_inputs(spec.inputs, spec.glob)
     prepared = Prepared([], [], problems=list(problems))
@@ -161,6 +164,9 @@ def prepare(engine: Engine, spec: BatchSpec, ledger: Ledger) -> Prepared:
     for path in files:
         counted.clear()  # per file: the cache never holds more than one file's passages
         for got in read_passages(path, field=spec.field_name, column=spec.column):
+            if stop is not None and stop():
+                prepared.stopped = True
+                return prepared
             if isinstance(got, Problem):
                 prepared.problems.append(got)
                 continue
@@ -248,10 +254,15 @@ class BatchStats:
     seconds: float = 0.0
     """Wall-clock time since the run started (passages overlap: it is not a sum per passage)."""
     stopped: bool = False
+    written_elsewhere: int = 0
+    """Passages another run writing the same output finished first (their records are its, not written twice)."""
 
-    def add(self, record: dict[str, Any], result: GenerationResult) -> None:
+    def add(self, record: dict[str, Any], result: GenerationResult, *, written: bool = True) -> None:
         self.done += 1
         self.seconds = time.perf_counter() - self.started
+        if not written:
+            self.written_elsewhere += 1
+            return
         status = record["status"]
         self.by_status[status] = self.by_status.get(status, 0) + 1
         for reason, n in record["reasons"].items():
@@ -320,8 +331,7 @@ def run_batch(
         return stats
 
     def done(record: dict[str, Any], result: GenerationResult) -> None:
-        ledger.write(record)
-        stats.add(record, result)
+        stats.add(record, result, written=ledger.write(record))
         if on_record:
             on_record(record, stats)
 
