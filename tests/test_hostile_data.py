@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from hostile_data_cases import DataCase, all_cases
+from hostile_data_cases import DATASETS, DataCase, all_cases
 
 TIME_LIMIT_S = 60
 CASES = all_cases("{MODEL}")
@@ -115,3 +115,54 @@ def test_hostile_data_input(case: DataCase, sandbox: Path, smol_path: Path, monk
     assert not new, f"left beside the user's files: {new}"
     if case.check:
         case.check(sandbox, code, err)
+
+
+# -- the review: every hostile dataset opened, each record accepted and undone --------------------------------
+
+BOM = b"\xef\xbb\xbf"
+REVIEW_FILES = {name + (".json" if data.removeprefix(BOM).startswith(b"[") else ".jsonl"): data
+                for name, (data, _) in DATASETS.items()}
+
+
+@pytest.mark.parametrize("name", [*REVIEW_FILES, "fifo.jsonl", "folder.jsonl", "link-to-nothing.jsonl", "notes.txt"])
+def test_hostile_review(name: str, tmp_path: Path) -> None:
+    """Open, accept every record, undo every change: a record the review cannot read is refused with a
+    message and never rewritten; the others change only where asked; undo gives back the exact bytes."""
+    from opening.base.errors import OpeningError
+    from opening.data.review_file import ReviewFile
+
+    path = tmp_path / name
+    if name.startswith("fifo"):
+        os.mkfifo(path)
+    elif name.startswith("folder"):
+        path.mkdir()
+    elif name.startswith("link"):
+        os.symlink(tmp_path / "none" / "x.jsonl", path)
+    else:
+        path.write_bytes(REVIEW_FILES.get(name, b"my notes\n"))
+    before = snapshot(tmp_path)
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(TIME_LIMIT_S)
+    try:
+        try:
+            review = ReviewFile(path)
+        except OpeningError:
+            assert snapshot(tmp_path) == before
+            return
+        original = path.read_bytes()
+        changed = 0
+        for i in range(len(review)):
+            try:
+                review.set_status(i, "accepted")
+                changed += 1
+            except OpeningError:
+                continue
+            assert review.record(i)["status"] == "accepted"
+        for _ in range(changed):
+            assert review.undo() is not None
+        assert path.read_bytes() == original
+    except _Hung:
+        pytest.fail(f"hung: still running after {TIME_LIMIT_S} s")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
