@@ -229,15 +229,15 @@ def test_bad_batch_inputs_are_clear(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(1500)
 def test_sigkill_at_random_moments_then_resume_gives_each_passage_once(tmp_path: Path) -> None:
-    """40 passages; the run is killed (SIGKILL) at 10 random moments and started again each time."""
+    """40 passages; the run is killed (SIGKILL) at 6 random moments and started again each time."""
     texts = make_corpus(tmp_path / "corpus", 40)
     out = tmp_path / "out.jsonl"
     args = [sys.executable, "-m", "opening", "batch", str(tmp_path / "corpus"), "--out", str(out), *FAST, "--max-tokens", "8"]
     rng = random.Random(13)
     kills = 0
-    while kills < 10:
+    while kills < 6:
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.0, 6.0))
+        time.sleep(rng.uniform(1.0, 5.0))
         if proc.poll() is not None:
             break  # finished before the kill
         os.kill(proc.pid, signal.SIGKILL)
@@ -252,7 +252,7 @@ def test_sigkill_at_random_moments_then_resume_gives_each_passage_once(tmp_path:
     keys = [r["key"] for r in got]
     assert len(keys) == len(set(keys)) == len(texts), (kills, len(keys), len(set(keys)))
     print(f"{kills} kills; {len(got)} records")
-    assert kills >= 5  # the run was really interrupted, not just run once
+    assert kills >= 4  # the run was really interrupted, not just run once
 
 
 def test_a_full_disk_stops_the_run_cleanly_and_it_resumes_after_space_is_freed(tmp_path: Path, mount_tmpfs) -> None:

@@ -258,8 +258,11 @@ def test_cli_refuses_a_bad_policy_or_threshold() -> None:
     assert run("generate", "--choose", "best", HAPPY).returncode == 2
 
 
-def test_eval_choice_prints_every_variant(tmp_path: Path) -> None:
-    proc = run("eval-choice", str(DEV), "--limit", "2", "-n", "3", "--max-tokens", "32", "--format", "json")
+def test_eval_choice_prints_every_variant(tmp_path: Path, scripted_path: Path) -> None:
+    """Every variant over two texts on the scripted model (what is asserted holds for any candidates), then
+    the table over one text on SmolLM2."""
+    proc = run("eval-choice", str(DEV), "--limit", "2", "-n", "3", "--max-tokens", "32", "--format", "json",
+               "--model", str(scripted_path))
     assert proc.returncode == 0, proc.stderr.decode()
     report = json.loads(proc.stdout)
     assert report["texts"] == 2 and [v["variant"] for v in report["variants"]] == list(VARIANTS)

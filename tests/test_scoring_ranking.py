@@ -58,7 +58,9 @@ def batch_shape_tolerance(values: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("family", ["opening", "chat"])
 @pytest.mark.parametrize("output", [HAPPY, XIAOMA])
 def test_batched_scores_equal_one_at_a_time_and_reference(f32_engine: Engine, family: str, output: str) -> None:
-    rows = [make_row(f32_engine, scoring_prompt(f32_engine, family, i, ""), output) for i in [*INSTRUCTIONS, ""]]
+    # the long text with three rows (F32 on 2 cores: each row of the story is a second or more, three ways)
+    instructions = [*INSTRUCTIONS, ""] if output == HAPPY else [INSTRUCTIONS[0], INSTRUCTIONS[4], ""]
+    rows = [make_row(f32_engine, scoring_prompt(f32_engine, family, i, ""), output) for i in instructions]
     batched = np.array(mean_nll(f32_engine, rows))
     single = np.array([mean_nll(f32_engine, [row])[0] for row in rows])
     reference = np.array(_reference_nll(f32_engine.model.path, rows))
@@ -125,7 +127,7 @@ def test_shared_prefixes_are_decoded_once() -> None:
         assert [p.token for p in plan if r in p.rows] == list(s)
 
 
-@pytest.mark.parametrize("output", [HAPPY, XIAOMA])
+@pytest.mark.parametrize("output", [HAPPY])  # the long text's rows are compared batched vs alone above
 def test_candidates_sharing_a_definition_score_as_one_at_a_time(f32_engine: Engine, output: str) -> None:
     rows = [make_row(f32_engine, scoring_prompt(f32_engine, "opening", SNI_DEFINITION, i), output) for i in SNI_INPUTS]
     rows.append(baseline_row(f32_engine, output))
