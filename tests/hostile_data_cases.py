@@ -320,6 +320,8 @@ def batch_check_cases() -> list[DataCase]:
                  setup=both(corpus, write("o.jsonl", lines(record(1)))), fragment="other settings"),
         DataCase("batch-merge-and-ray-folder", ["batch", "--merge", "{S}/corpus.txt"], setup=corpus),
         DataCase("batch-no-input", ["batch", "--out", "{S}/o.jsonl"], fragment="no input"),
+        DataCase("batch-input-long-name", ["batch", "{S}/" + LONG + ".txt", "--out", "{S}/o.jsonl", "--seed", "1"],
+                 codes=(3,), fragment="cannot look at it"),  # runs nothing (exit 3), names the input, writes nothing
     ]
 
 

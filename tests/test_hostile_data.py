@@ -102,7 +102,7 @@ def test_hostile_data_input(case: DataCase, sandbox: Path, smol_path: Path, monk
     assert time.monotonic() - started < TIME_LIMIT_S
     assert code in case.codes, (code, err)
     assert "Traceback" not in err and "internal error" not in err, err
-    if code != 0:
+    if code not in (0, 3):  # 3: a run with nothing to do says why in its summary, not as an error
         lines = [line for line in err.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith(f"{case.prog}: error: "), err
         assert case.fragment in lines[0], (case.fragment, lines[0])

@@ -161,6 +161,8 @@ def test_fit_warning_and_budget_in_step_with_scoring(smol_path: Path) -> None:
     small = memory_fit.estimate(info, SamplingParams(n=1, max_tokens=128), text_tokens=10)
     big = memory_fit.estimate(info, SamplingParams(n=10, max_tokens=2000), text_tokens=4000)
     assert big.kv_cache > 10 * small.kv_cache and big.compute > small.compute
+    with_rifd = memory_fit.estimate(info, SamplingParams(n=10, max_tokens=2000), text_tokens=4000, rifd=True)
+    assert with_rifd.kv_cache > big.kv_cache  # r-IFD's rows are counted when the policy scores them
     mapped = memory_fit.estimate(info, use_mmap=True)
     assert mapped.weights == memory_fit.estimate(info).weights  # Q4_1 is not repacked: no mapped copy
     tight = memory_fit.FitEstimate(big.weights, big.kv_cache, big.compute, big.process, available=10_000_000)

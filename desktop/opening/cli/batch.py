@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 from opening.base.checks import may_write
+from opening.base.choice import RIFD_POLICIES
 from opening.base.errors import BadInput
 from opening.base.progress import human_duration
 from opening.base.settings import Settings
@@ -179,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         spec.family = args.template  # resolved on the driver, from the model the cluster runs
         return cluster_batch.run(args, spec, source or ModelSource(path=str(pick.path)))
     ledger = open_ledger(spec, cached_sha256(pick.path), pick.family)  # a changed configuration refused before loading
-    engine = load_model(pick, params)
+    engine = load_model(pick, params, rifd=spec.choice.policy in RIFD_POLICIES)
     progress = TerminalProgress(unit=" passages")
     with engine, StopOnSignal() as signals:
         prepared = prepare(engine, spec, ledger, stop=signals.stop.is_set)

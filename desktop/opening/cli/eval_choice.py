@@ -48,7 +48,7 @@ def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable
     """Evaluate ``pairs`` with the generation options in ``args``: the table (or JSON) on stdout, the
     ``headline`` (when given) above the table."""
     params = sampling_from_args(args)
-    engine = load_model(pick_model(args, Settings.load()), params, max((p.output for p in pairs), key=len))
+    engine = load_model(pick_model(args, Settings.load()), params, max((p.output for p in pairs), key=len), rifd=True)
     progress = TerminalProgress(unit="texts")
     try:
         with engine:

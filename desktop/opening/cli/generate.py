@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opening.base.choice import DEFAULT_HELPS_BELOW, DEFAULT_POLICY, DEFAULT_SCORE_MAX_TOKENS, NO_HELPFUL, POLICIES, Choice
+from opening.base.choice import (
+    DEFAULT_HELPS_BELOW,
+    DEFAULT_POLICY,
+    DEFAULT_SCORE_MAX_TOKENS,
+    NO_HELPFUL,
+    POLICIES,
+    RIFD_POLICIES,
+    Choice,
+)
 from opening.base.errors import BadInput
 from opening.base.limits import MAX_THREADS_SETTING
 from opening.base.messages import Message
@@ -126,9 +134,9 @@ def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
     return ModelPick(resolved.path, info, family, chosen, resolved.source)
 
 
-def load_model(pick: ModelPick, params: SamplingParams, text: str = "") -> Engine:
+def load_model(pick: ModelPick, params: SamplingParams, text: str = "", *, rifd: bool = False) -> Engine:
     """Warn when the run may not fit in memory, then load (the GPU-to-CPU fallback said on stderr)."""
-    warning = check_fit(pick.info, params, pick.settings, text).warning()
+    warning = check_fit(pick.info, params, pick.settings, text, rifd=rifd).warning()
     if warning:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     engine, note = open_engine(pick.path, pick.settings)
@@ -173,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("cli.save_empty")
     dataset = DatasetFile.open(args.save, args.save_format) if args.save is not None else None
     picked = pick_model(args, Settings.load())
-    engine = load_model(picked, params, text)
+    engine = load_model(picked, params, text, rifd=choice.policy in RIFD_POLICIES)
     progress = TerminalProgress()
     pieces = 0
 

@@ -8,7 +8,8 @@ It predicts resident memory (what the OS must find), term by term as llama.cpp u
   Q4_K, IQ4_NL, Q8_0), those tensors twice: the mapped pages stay resident beside the repacked copy
   (a 7B Q4_K_M: 8.07 GB mapped+repacked vs 5.03 GB read+repacked; why reading is the CPU default);
 * two contexts — generation (the prompts + N × max tokens cells, N sequences) and scoring (every
-  candidate row + the text, and r-IFD's two instruction rows per candidate after a shared prompt) — each with
+  candidate row + the text, and — when the policy needs r-IFD — its two instruction rows per candidate after
+  a shared prompt) — each with
   - a KV cache of ``cells × Σ_layers (n_embd_k_gqa + n_embd_v_gqa) × 2`` bytes (F16; cleared, so resident),
   - the activations of the largest micro-batch, ``ubatch × 4 × (2·n_embd + n_ff)`` bytes, and
   - the logits actually asked for, ``outputs × n_vocab × 4`` twice (graph result and output buffer):
@@ -126,17 +127,21 @@ def estimate(
     text_tokens: int = 64,
     use_mmap: bool = False,
     repack: bool = True,
+    rifd: bool = False,
 ) -> FitEstimate:
-    """The run's resident memory; ``text_tokens`` is the text's length (the CLI and the window count it)."""
+    """The run's resident memory; ``text_tokens`` is the text's length (the CLI and the window count it);
+    ``rifd``: the choice scores r-IFD too (its rows are decoded only then)."""
     params = params or SamplingParams()
     prompt = TEMPLATE_TOKENS + text_tokens
     gen_cells = min(params.n, 3) * prompt + params.n * params.max_tokens
     rows = params.n + 1  # every candidate that survives the filter, and the text alone
     score_cells = rows * (TEMPLATE_TOKENS + INSTRUCTION_TOKENS + text_tokens + 1)
-    # r-IFD: each instruction after the reverse prompt with the text, and after it alone (the prompts shared);
-    # its instruction tokens are scored too, so they ask for logits like the text's tokens
-    score_cells += 2 * TEMPLATE_TOKENS + text_tokens + 2 * params.n * (INSTRUCTION_TOKENS + 1)
-    wanted = rows * (text_tokens + 1) + 2 * params.n * (INSTRUCTION_TOKENS + 1)
+    wanted = rows * (text_tokens + 1)
+    if rifd:
+        # r-IFD: each instruction after the reverse prompt with the text, and after it alone (the prompts
+        # shared); its instruction tokens are scored too, so they ask for logits like the text's tokens
+        score_cells += 2 * TEMPLATE_TOKENS + text_tokens + 2 * params.n * (INSTRUCTION_TOKENS + 1)
+        wanted += 2 * params.n * (INSTRUCTION_TOKENS + 1)
     score_outputs = min(wanted, scoring_outputs_per_decode(vocab_size(info)))
     kv_gen, compute_gen = _context_bytes(info, gen_cells, params.n)
     kv_score, compute_score = _context_bytes(info, score_cells, score_outputs, min(score_outputs, SOFTMAX_ROWS))

@@ -46,11 +46,14 @@ def engine_settings(settings: Settings, *, threads: int | None = None, gpu_layer
     return chosen
 
 
-def check_fit(info: GGUFInfo, params: SamplingParams, settings: EngineSettings, text: str = "") -> FitEstimate:
-    """The run's memory estimate, for the file loaded as ``settings`` will load it."""
+def check_fit(
+    info: GGUFInfo, params: SamplingParams, settings: EngineSettings, text: str = "", *, rifd: bool = False
+) -> FitEstimate:
+    """The run's memory estimate, for the file loaded as ``settings`` will load it (``rifd``: the choice
+    scores r-IFD too)."""
     use_mmap, repack = load_mode(settings.gpu_layers, settings.use_mmap, settings.repack)
     text_tokens = len(text.encode("utf-8")) // 3 + 1 if text else 64
-    return estimate(info, params, text_tokens=text_tokens, use_mmap=use_mmap, repack=repack)
+    return estimate(info, params, text_tokens=text_tokens, use_mmap=use_mmap, repack=repack, rifd=rifd)
 
 
 def open_engine(
