@@ -42,7 +42,7 @@ from opening.base.checks import dangling_link_on_the_way, may_write, regular_fil
 from opening.base.errors import BadInput, describe_os_error
 from opening.data.dataset_file import DatasetFile
 from opening.data.records import PairRecord, fold_input
-from opening.data.user_text import BOM, TextProblem, decode_text, is_unicode
+from opening.data.user_text import BOM, TextProblem, decode_text, is_unicode, may_hold_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -167,14 +167,16 @@ def read_items(path: Path, report: ExportReport) -> Iterator[Any]:
         head = fh.read(1 << 16).removeprefix(BOM).lstrip()
         fh.seek(0)
         if head.startswith(b"["):
+            raw = fh.read()
             try:
-                items = json.loads(decode_text(fh.read()))
+                items = json.loads(decode_text(raw))
             except (TextProblem, json.JSONDecodeError, RecursionError) as exc:
                 raise BadInput("export.bad_array", path=path, detail=str(exc)) from None
             if not isinstance(items, list):
                 raise BadInput("export.bad_array", path=path, detail="not an array")
+            check = may_hold_surrogates(raw)
             for number, item in enumerate(items, start=1):
-                if is_unicode(item):
+                if not check or is_unicode(item):
                     yield item
                 else:
                     report.broken_lines.append(number)
@@ -187,7 +189,7 @@ def read_items(path: Path, report: ExportReport) -> Iterator[Any]:
             except (TextProblem, json.JSONDecodeError, RecursionError):
                 report.broken_lines.append(number)
                 continue
-            if is_unicode(item):
+            if not may_hold_surrogates(line) or is_unicode(item):
                 yield item
             else:
                 report.broken_lines.append(number)

@@ -59,9 +59,18 @@ def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
     return enumerate(split_lines(text), 1)
 
 
+def may_hold_surrogates(raw: bytes) -> bool:
+    """Whether JSON text that decoded as UTF-8 can hold a lone surrogate at all: only a ``\\uD800``-``\\uDFFF``
+    escape makes one. A byte search, so that readers check the rare line and not every record."""
+    return b"\\ud" in raw or b"\\uD" in raw
+
+
 def is_unicode(value: Any) -> bool:
     """Every string in ``value`` (a parsed JSON value) can be written as UTF-8 (no lone surrogate)."""
     try:
+        if isinstance(value, str):
+            value.encode("utf-8")
+            return True
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (UnicodeEncodeError, ValueError, RecursionError):
         return False
