@@ -20,7 +20,7 @@ from typing import Any
 
 from opening.base.checks import regular_file
 from opening.base.errors import BadInput, describe_os_error
-from opening.data.user_text import TextProblem, decode_text, is_unicode
+from opening.data.user_text import TextProblem, decode_text, is_unicode, may_hold_surrogates
 
 SOURCES = ("sni", "dolly", "firefly")
 
@@ -59,7 +59,7 @@ def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise BadInput("train.not_json", path=path, line=number, detail=str(exc)[:120]) from None
             if not isinstance(item, dict):
                 raise BadInput("train.field_missing", path=path, line=number, source="JSONL", field="{…}")
-            if not is_unicode(item):
+            if may_hold_surrogates(raw) and not is_unicode(item):  # the byte search first, as the export does
                 raise BadInput("train.not_json", path=path, line=number, detail="a lone surrogate in a string")
             yield number, item
 

@@ -96,16 +96,17 @@ class Merged:
     """Records already in an earlier merge's output, kept as they were (with the person's review marks)."""
 
 
-def _earlier_merge(target: Path) -> set[str]:
-    """The keys of an earlier merge in ``target``; anything else there is refused, never replaced."""
+def _earlier_merge(target: Path) -> tuple[DatasetFile, set[str]]:
+    """An earlier merge in ``target`` and its keys; anything else there is refused, never replaced."""
     try:
-        items = DatasetFile.open(target, "jsonl").items()
+        dataset = DatasetFile.open(target, "jsonl")
+        items = dataset.items()
     except OpeningError:
         raise BadInput("cluster.merge_target_foreign", path=target) from None
     keys = {item.get("key") for item in items if isinstance(item, dict)}
     if len(items) == 0 or len(keys) != len(items) or not all(isinstance(k, str) for k in keys):
         raise BadInput("cluster.merge_target_foreign", path=target)
-    return {str(k) for k in keys}
+    return dataset, {str(k) for k in keys}
 
 
 def merge_shards(folder: str | Path, out: str | Path | None = None) -> Merged:
@@ -123,8 +124,7 @@ def merge_shards(folder: str | Path, out: str | Path | None = None) -> Merged:
     target = may_write(named, tuple(shards))
     records = list(shard_records(folder))
     if target.exists() and target.stat().st_size > 0:
-        done = _earlier_merge(target)
-        dataset = DatasetFile.open(target, "jsonl")
+        dataset, done = _earlier_merge(target)
         new = [r for r in records if r["key"] not in done]
         for record in new:
             dataset.append(record)
