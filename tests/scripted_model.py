@@ -57,9 +57,11 @@ def script_tokens(base: Path, script: str) -> list[int]:
         vocab.close()
 
 
-def write_scripted_model(path: Path, base: Path, scripts: str | list[str], name: str = "scripted test model") -> Path:
+def write_scripted_model(
+    path: Path, base: Path, scripts: str | list[str], name: str = "scripted test model", *, chat_template: bool = True
+) -> Path:
     """Write ``path``: a model whose continuation of any prompt is one of ``scripts`` (the seeded sampler
-    picks which), then end of generation."""
+    picks which), then end of generation (``chat_template=False``: without the base's chat template)."""
     token_lists = [script_tokens(base, s) for s in ([scripts] if isinstance(scripts, str) else scripts)]
     every = [t for tokens in token_lists for t in tokens]
     if len(set(every)) != len(every) or not all(token_lists):
@@ -95,7 +97,7 @@ def write_scripted_model(path: Path, base: Path, scripts: str | list[str], name:
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_file_type(0)
     for key in _COPIED:
-        if key not in reader.fields:
+        if key not in reader.fields or (key == "tokenizer.chat_template" and not chat_template):
             continue
         value, kind, sub = _field_value(reader, key)
         writer.add_key_value(key, value, kind, sub_type=sub)

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import HAPPY as HAPPY_TEXT
+from conftest import SCRIPTS
+from conftest import XIAOMA as XIAOMA_TEXT
+
 from opening.base.errors import BadInput
 from opening.data.batch_ledger import Ledger, config_differences, passage_key
 from opening.data.corpus import Passage, Problem, find_inputs, read_passages
@@ -173,14 +177,23 @@ def test_batch_writes_one_record_per_passage_and_continues(tmp_path: Path) -> No
     assert records(out) == got  # nothing written twice, nothing changed
 
 
-def test_passages_in_flight_and_early_stops_keep_every_record_accountable(tmp_path: Path) -> None:
+SEALED_REFUSAL = "Sorry, I cannot help with that request because it seems unclear to me!"
+"""A refusal longer than the seal check's stride: sealed as soon as it is checked (tokens distinct from SCRIPTS')."""
+
+
+def test_passages_in_flight_and_early_stops_keep_every_record_accountable(tmp_path: Path, smol_path: Path) -> None:
     """--parallel 3 and the early stop: one record per passage; with K=1, stopping sealed candidates
-    early changes no verdict (same statuses, same chosen instructions) and the summary counts the stops."""
+    early changes no verdict (same statuses, same chosen instructions) and the summary counts the stops.
+    The scripted model writes SCRIPTS or a long refusal on any CPU: some candidates are sealed early."""
+    from scripted_model import write_scripted_model
+
+    model = write_scripted_model(tmp_path / "sealing.gguf", smol_path, [*SCRIPTS, SEALED_REFUSAL])
     texts = make_corpus(tmp_path / "corpus", 6)
     runs = {}
     for name, extra in {"k3": ("--parallel", "3"), "k1": ("--parallel", "1"), "full": ("--parallel", "1", "--no-early-stop")}.items():
         out = tmp_path / f"{name}.jsonl"
-        proc = batch(str(tmp_path / "corpus"), "--out", str(out), *FAST, "--max-tokens", "48", *extra)
+        proc = batch(str(tmp_path / "corpus"), "--out", str(out), *FAST, "-n", "4", "--max-tokens", "48",
+                     "--model", str(model), *extra)
         assert proc.returncode == 0, proc.stderr.decode()
         runs[name] = ({r["key"]: r for r in records(out)}, proc.stderr.decode())
     assert "3 passages in flight (as asked)" in runs["k3"][1] and "3 in flight" in runs["k3"][1]
@@ -193,7 +206,9 @@ def test_passages_in_flight_and_early_stops_keep_every_record_accountable(tmp_pa
         assert [c["rejected"] is None for c in early[key]["candidates"]] == [c["rejected"] is None for c in full[key]["candidates"]]
     sealed = sum(c["finish_reason"] == "sealed" for r in early.values() for c in r["candidates"])
     assert not any(c["finish_reason"] == "sealed" for r in full.values() for c in r["candidates"])
-    assert 0 < sealed  # (seed 7: SmolLM2 copies or settles some candidates early)
+    assert 0 < sealed  # the refusals
+    assert all(c["rejected"] == "refusal or apology" for r in early.values() for c in r["candidates"]
+               if c["finish_reason"] == "sealed")
     assert f"{sealed} candidates stopped early" in runs["k1"][1]
     generated = {name: sum(c["tokens"] for r in recs.values() for c in r["candidates"]) for name, (recs, _) in runs.items()}
     assert generated["k1"] < generated["full"]
@@ -272,3 +287,20 @@ def test_a_full_disk_stops_the_run_cleanly_and_it_resumes_after_space_is_freed(t
     assert again.returncode == 0, again.stderr.decode()
     got = records(out)
     assert got[: len(written)] == written and len({r["key"] for r in got}) == len(got) == len(texts)
+
+
+@pytest.mark.parametrize("n", [1, 4, 5])
+def test_the_planned_cells_cover_every_kind_and_language_of_text(engine, n: int) -> None:
+    """The batch context is sized by ``job_cells``: no passage's job may need more (the instruct prompts'
+    styles and examples differ by kind: a story passage once asked for 1,278 cells of a 1,090-cell plan)."""
+    from opening.base.sampling import SamplingParams
+    from opening.pipeline.batch_plan import job_cells
+    from opening.pipeline.templates import build_prompts
+
+    params = SamplingParams(n=n, max_tokens=48)
+    texts = [HAPPY_TEXT, XIAOMA_TEXT, "- eggs\n- milk\n- bread", "def add(a, b):\n    return a + b\n",
+             "Passage number 3: the old boat number 3 sails home.", "Once upon a time " + "a fox walked far " * 20 + '"']
+    for text in texts:
+        tokens = len(engine.model.tokenize(text, add_special=False, parse_special=False))
+        job = engine.job(build_prompts(engine.model, text, "chat"), params)
+        assert job.cells <= job_cells(engine, params, "chat", tokens), text[:30]

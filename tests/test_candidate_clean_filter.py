@@ -60,7 +60,13 @@ def test_verdicts_reject_with_reasons_and_merge_duplicates() -> None:
     ]
     verdicts = filter_candidates(cands, "happy", ["eog"] * len(cands))
     assert [v.rejected for v in verdicts] == [
-        None, "echo of the output", None, "empty", None, None, "degenerate repetition",
+        None,
+        "echo of the output",
+        None,
+        "empty",
+        None,
+        None,
+        "degenerate repetition",
     ]
     assert [v.duplicate_of for v in verdicts] == [None, None, 0, None, None, 4, None]
 
@@ -69,8 +75,9 @@ def test_restating_the_reverse_prompt_is_rejected() -> None:
     restated = CleanCandidate(
         "A user sent a chatbot an informal message, and the chatbot replied: happy. What was the user's message?"
     )
-    verdicts = filter_candidates([restated, CleanCandidate("How are you feeling today?")], "happy", ["eog", "eog"],
-                                 [prompt_pieces("chat/message")] * 2)
+    verdicts = filter_candidates(
+        [restated, CleanCandidate("How are you feeling today?")], "happy", ["eog", "eog"], [prompt_pieces("chat/message")] * 2
+    )
     assert verdicts[0].rejected == "repeats the prompt"
     assert verdicts[1].rejected is None
 
@@ -91,7 +98,7 @@ STORY = "The little horse wanted to cross the river, so he asked the old cow and
     [
         ("Write a short story.\n### Response: The little", " horse wanted to cross the river and more"),
         ("Describe a river crossing.\nOutput: The", " squirrel said it was deep"),
-        ("The little horse wanted to cross the river, so he asked", " the old cow. Write a story about this."),
+        ('He said: "The little horse wanted to cross the river, so he asked', ' the old cow." Write a story.'),
     ],
 )
 def test_a_sealed_candidate_keeps_its_verdict_whatever_comes_next(raw: str, more: str) -> None:
@@ -104,6 +111,46 @@ def test_an_open_candidate_is_not_sealed() -> None:
     assert not sealed("", STORY, 100)
     # copying a short span is not sealed: the share of the candidate may still fall
     assert not sealed("Tell a story where the little horse wanted to cross", STORY, 100)
+
+
+def test_a_copy_that_may_still_end_as_a_question_is_not_sealed() -> None:
+    copy = "Then so he asked the old cow and the squirrel how deep it was"  # half the story, not its opening
+    assert _verdict(copy + ".", STORY) in ("copies the text", "echo of the output")  # a statement: rejected
+    assert _verdict(copy + "?", STORY) is None  # a question the story restates
+    assert not sealed(copy, STORY, 100)
+    long_copy = copy + " and then he went on" * 4
+    assert sealed(long_copy, STORY, 100)  # over 30 words: no longer a short question, whatever comes
+
+
+@pytest.mark.parametrize(
+    "instruction, output",
+    [  # human Dolly / COIG pairs whose answer restates the question (the copy rule rejected them before)
+        (
+            "What makes a good sales account executive?",
+            "A good Sales account executive will be a great listener and "
+            "will understand the customer's needs before proposing a solution.",
+        ),
+        (
+            "Name the three best professional sports teams based in California.",
+            "The best professional sports teams based in California are the Lakers, the Warriors and the Dodgers.",
+        ),
+        ("What is the current capital of Japan?", "Tokyo is the current capital of Japan."),
+        (
+            "为什么献血不会影响身体健康?",
+            "医学研究证明，献血不会影响身体健康，因为失血量不超过总血量的百分之十时，人体能够自行调节。",
+        ),
+    ],
+)
+def test_a_question_the_answer_restates_is_kept(instruction: str, output: str) -> None:
+    assert judge(CleanCandidate(instruction), output, "eog") is None
+
+
+def test_a_statement_or_a_quoted_copy_is_still_a_copy() -> None:
+    answer = "The best professional sports teams based in California are the Lakers, the Warriors and the Dodgers."
+    copying = ("copies the text", "echo of the output")
+    assert judge(CleanCandidate("The best professional sports teams based in California are great."), answer, "eog") in copying
+    quoted = 'What comes after "The best professional sports teams based in California are the Lakers"?'
+    assert judge(CleanCandidate(quoted), answer, "eog") in copying
 
 
 def test_a_loop_is_sealed_only_when_no_continuation_could_repair_it() -> None:

@@ -637,3 +637,32 @@ def test_batch_tab_starts_pauses_resumes_cancels_and_continues(qtbot, tmp_path: 
     window.settings.choice = {"helps_below": 100.0}
     submit_and_wait(qtbot, window, HAPPY)
     assert window.outcome is not None and window.outcome.ranking is not None
+
+
+def test_a_scorer_chosen_in_the_model_panel_scores_the_runs_and_is_remembered(
+    qtbot, scripted_window_model: Path, smol_path: Path, tmp_path: Path
+) -> None:
+    window = make_window(qtbot, seed=1)
+    button = window.findChild(QPushButton, "scorerButton")
+    assert button.text() == "Scorer: the model" and button.menu() is not None
+    with qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS) as blocker:
+        window.models.set_scorer(smol_path)  # what Scorer → Choose… does with the file picked
+    assert blocker.args == [True], window.status.text()
+    assert button.text() == "Scorer: Smollm2 135M 8k Lc100K Mix1 Ep2"
+    assert window.status.text().endswith("Smollm2 135M 8k Lc100K Mix1 Ep2 scores the candidates.")
+    assert Settings.load().scorer_model == str(smol_path)
+    set_params(window, n=2, max_tokens=24)
+    submit_and_wait(qtbot, window, HAPPY)
+    assert window.outcome is not None and window.outcome.report["scorer"]["path"] == str(smol_path)
+    assert all(r.scorer_name.startswith("Smollm2") for r in window.outcome.records)
+    # the scorer's file gone: said on the status line, and the model scores its own candidates
+    gone = tmp_path / "gone.gguf"
+    with qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS):
+        window.models.set_scorer(gone)
+    assert "gone.gguf" in window.status.text() and button.text() == "Scorer: the model"
+    submit_and_wait(qtbot, window, HAPPY)
+    assert window.outcome is not None and window.outcome.report["scorer"] is None
+    # No scorer, from the menu
+    with qtbot.waitSignal(window.modelChanged, timeout=LOAD_TIMEOUT_MS):
+        button.menu().actions()[1].trigger()
+    assert Settings.load().scorer_model is None

@@ -32,16 +32,38 @@ def test_the_texts_script_decides_the_language() -> None:
 
 @pytest.mark.parametrize(
     "text, kind",
-    [(HAPPY, "label"), (CODE, "code"), ("- eggs\n- milk\n- bread", "list"), (XIAOMA, "answer"),
-     ("Once upon a time " + "a fox walked far " * 20, "story")],
+    [
+        (HAPPY, "label"),
+        (CODE, "code"),
+        ("- eggs\n- milk\n- bread", "list"),
+        (XIAOMA, "answer"),
+        ("Once upon a time " + "a fox walked far " * 20, "story"),
+    ],
 )
 def test_examples_are_picked_by_kind_and_language(text: str, kind: str) -> None:
     assert instruct_prompt.text_kind(text) == kind
     lang = instruct_prompt.text_language(text)
     picked = instruct_prompt.pick_examples(text, lang)
     assert len(picked) == 2 and all(e.lang == lang for e in picked)
-    assert picked[0].kind == kind or kind not in {e.kind for e in instruct_prompt.bank() if e.lang == lang}
-    assert picked[0].kind != picked[1].kind
+    same_kind = [e for e in instruct_prompt.bank() if e.lang == lang and e.kind == kind]
+    if len(same_kind) >= 2:  # a story sees two stories, a label two labels
+        assert picked == same_kind[:2]
+    else:  # the one of its kind (if any) first, then another kind
+        assert picked[0].kind == kind or not same_kind
+        assert picked[0].kind != picked[1].kind
+
+
+def test_the_questions_name_what_the_text_is_and_the_styles_fit_its_kind() -> None:
+    story = "Once upon a time " + "a fox walked far " * 20
+    assert instruct_prompt.question("instruction", "en", instruct_prompt.text_kind(story)).startswith(
+        "What instruction was this story written for?"
+    )
+    assert instruct_prompt.question("query", "zh", "label").startswith("这个回答回答了什么问题")
+    assert instruct_prompt.styles_for(story) == ("instruction", "message")  # a story is asked for, not derived
+    assert instruct_prompt.styles_for(HAPPY)[0] == "input"  # a label: most often a task on an input
+    assert instruct_prompt.styles_for(CODE) == instruct_prompt.STYLES
+    every = instruct_prompt.fixed_texts()
+    assert all("{noun}" not in q for q in every) and len(set(every)) == len(every)
 
 
 def test_the_bank_holds_human_instructions_the_filter_keeps() -> None:
@@ -55,11 +77,12 @@ def test_chinese_texts_are_asked_in_chinese_and_every_style_shares_the_text(engi
     for text, lang in ((XIAOMA, "zh"), (HAPPY, "en")):
         prompts = build_prompts(engine.model, text, "chat")
         assert [p.template for p in prompts] == [f"chat/{s}" for s in instruct_prompt.styles_for(text)]
-        assert len(prompts) == 4
+        assert len(prompts) == len(set(instruct_prompt.styles_for(text))) >= 2
         rendered = [engine.model.detokenize(list(p.tokens)) for p in prompts]
         assert all(instruct_prompt.SYSTEM[lang][:20] in r for r in rendered)
         for style, r in zip(instruct_prompt.styles_for(text), rendered, strict=True):
-            assert r.rstrip().endswith("assistant") and instruct_prompt.QUESTIONS[style][lang] in r
+            question = instruct_prompt.question(style, lang, instruct_prompt.text_kind(text))
+            assert r.rstrip().endswith("assistant") and question in r
         # everything up to and including the text is the same tokens in every style: decoded once
         shared = shared_prefix([p.tokens for p in prompts])
         head = engine.model.detokenize(list(prompts[0].tokens[:shared]))
@@ -71,8 +94,29 @@ def test_the_shared_prefix_is_decoded_once(engine) -> None:
     prompts = build_prompts(engine.model, XIAOMA, "chat")
     shared = shared_prefix([p.tokens for p in prompts])
     result = engine.generate(prompts, SamplingParams(n=4, max_tokens=4, seed=1))
-    assert result.prompt_tokens == shared + sum(len(p.tokens) - shared for p in prompts)
+    assert result.prompt_tokens + result.cached_tokens == shared + sum(len(p.tokens) - shared for p in prompts)
     assert len(result.candidates) == 4 and all(c.tokens > 0 for c in result.candidates)
+
+
+def test_a_warm_engine_keeps_the_examples_decoded_and_samples_the_same(smol_path) -> None:
+    """The head (system turn and examples) of one kind of text is kept decoded from one run to the next:
+    the next label copies it instead of decoding it, and samples exactly what a cold engine samples."""
+    from opening.llama.engine import Engine, EngineSettings
+
+    params = SamplingParams(n=4, max_tokens=16, seed=5)
+    with Engine(smol_path, EngineSettings(threads=2)) as cold:
+        alone = cold.generate(build_prompts(cold.model, "sad", "chat"), params)
+    with Engine(smol_path, EngineSettings(threads=2)) as warm:
+        first = warm.generate(build_prompts(warm.model, "happy", "chat"), params)
+        prompts = build_prompts(warm.model, "sad", "chat")
+        again = warm.generate(prompts, params)
+        story = warm.generate(build_prompts(warm.model, XIAOMA, "chat"), params)  # another kind: decoded anew
+    head = min(p.head for p in prompts)
+    assert head > 100 and first.cached_tokens == 0 and alone.cached_tokens == 0
+    assert again.cached_tokens == head and again.prompt_tokens == alone.prompt_tokens - head
+    assert [c.text for c in again.candidates] == [c.text for c in alone.candidates]
+    assert [c.tokens for c in again.candidates] == [c.tokens for c in alone.candidates]
+    assert story.cached_tokens == 0
 
 
 def test_shared_prefix_leaves_each_prompt_its_last_token() -> None:
@@ -103,6 +147,10 @@ def test_greedy_candidates_are_the_same_with_a_shared_prefix_as_alone(f32_engine
         ("Tell me the story of the little horse crossing the river.", "", XIAOMA, junk_rules.OTHER_LANGUAGE),
         ("Multimodality", "", "Models that read images and text together are called multimodal.", junk_rules.BARE_TOPIC),
         ("教书", "", "老师每天上课、备课、批改作业。", junk_rules.BARE_TOPIC),
+        ('I want you to reply with the text "happy".', "", HAPPY, junk_rules.DICTATES),
+        ("只回复“开心”两个字。", "", "开心", junk_rules.DICTATES),
+        ("What feeling does this word express?", "", HAPPY, junk_rules.UNSEEN),
+        ("用户发了一条消息，询问助手写了一个关于老马和小马的故事。", "", XIAOMA, junk_rules.UNSEEN),
     ],
 )
 def test_junk_is_rejected_with_its_reason(instruction: str, extra: str, text: str, reason: str) -> None:
@@ -118,6 +166,8 @@ def test_junk_is_rejected_with_its_reason(instruction: str, extra: str, text: st
         ("Translate into Chinese: the little horse crosses the river.", "", "小马过河。"),
         ("用 Python 写一个两数相加的函数。", "", CODE),
         ("Name 10 colors", "", "Red, blue, green, yellow, purple, orange, pink, brown, black, white"),
+        ('What feeling does the word "happy" convey?', "", HAPPY),  # names the text, does not dictate it
+        ('What is the opposite of "sad"?', "", HAPPY),
     ],
 )
 def test_real_instructions_pass(instruction: str, extra: str, text: str) -> None:

@@ -813,6 +813,20 @@ CATALOG: dict[str, tuple[str, str]] = {
         "unknown template family '{family}' (choose one of {known})",
         "未知的模板系列“{family}”（可选：{known}）",
     ),
+    "scorer.no_chat": (
+        "the scorer {path} has no chat template, and the generator writes with one: choose a scorer of the"
+        " generator's family (e.g. Qwen 0.5B for Qwen 1.5B), or run without --scorer",
+        "评分模型 {path} 没有对话模板，而生成模型使用对话模板：请选择与生成模型同一系列的评分模型"
+        "（例如用 Qwen 0.5B 为 Qwen 1.5B 评分），或不使用 --scorer",
+    ),
+    "scorer.not_loaded": (
+        "the scorer could not be loaded ({reason}); the model scores its own candidates",
+        "无法加载评分模型（{reason}）；由模型自己为候选评分",
+    ),
+    "cli.scorer_empty": (
+        "--scorer needs a file name",
+        "--scorer 需要文件名",
+    ),
     "template.no_chat": (
         "this model has no chat template; use the 'opening' template family",
         "该模型没有对话模板；请使用“opening”模板系列",

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class Settings:
     default_model: str | None = None
+    scorer_model: str | None = None
+    """A smaller GGUF that scores the candidates (``--scorer``; the window's model panel); None: the model."""
     threads: int | None = None
     gpu_layers: int = 0
     use_mmap: bool | None = None
@@ -39,9 +41,9 @@ class Settings:
     language: str | None = None
     """``en`` or ``zh``; None follows the system locale."""
     window_geometry: str | None = None
+    """Base64 of the window's saved geometry."""
     hf_endpoint: str | None = None
     """A Hugging Face mirror for downloads (the download dialog's field); None: ``HF_ENDPOINT`` or the Hub."""
-    """Base64 of the window's saved geometry."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -91,6 +93,7 @@ class Settings:
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "default_model": (str, type(None)),
+    "scorer_model": (str, type(None)),
     "threads": (int, type(None)),
     "gpu_layers": (int,),
     "use_mmap": (bool, type(None)),

@@ -178,8 +178,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.ray:
         spec.family = args.template  # resolved on the driver, from the model the cluster runs
-        return cluster_batch.run(args, spec, source or ModelSource(path=str(pick.path)))
-    ledger = open_ledger(spec, cached_sha256(pick.path), pick.family)  # a changed configuration refused before loading
+        return cluster_batch.run(args, spec, source or ModelSource(path=str(pick.path)), pick.scorer)
+    scorer_sha = cached_sha256(pick.scorer) if pick.scorer is not None else None
+    # a changed configuration is refused before loading
+    ledger = open_ledger(spec, cached_sha256(pick.path), pick.family, scorer_sha)
     engine = load_model(pick, params, rifd=spec.choice.policy in RIFD_POLICIES)
     progress = TerminalProgress(unit=" passages")
     with engine, StopOnSignal() as signals:

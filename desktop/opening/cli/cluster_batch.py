@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from opening.base.errors import BadInput
@@ -54,7 +55,8 @@ def model_source(args: argparse.Namespace) -> ModelSource | None:
     return source
 
 
-def run(args: argparse.Namespace, spec: BatchSpec, source: ModelSource) -> int:
+def run(args: argparse.Namespace, spec: BatchSpec, source: ModelSource, scorer: Path | None = None) -> int:
+    """Batch mode on Ray; ``scorer``: the model that scores on every node (a path each node can read)."""
     if not 1 <= args.actors <= 4096:
         raise BadInput("cluster.actors", got=args.actors)
     if not 1 <= args.batch_size <= 1024:
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace, spec: BatchSpec, source: ModelSource) -> int:
 
     address = None if args.ray == LOCAL else args.ray
     threads = args.threads or 1
-    cluster = ClusterRun(spec, source, address, args.actors, threads, args.batch_size, planned, on_record)
+    scorer_source = ModelSource(path=str(scorer)) if scorer is not None else None
+    cluster = ClusterRun(spec, source, address, args.actors, threads, args.batch_size, planned, on_record, scorer=scorer_source)
     try:
         stats = run_on_ray(cluster)
     finally:

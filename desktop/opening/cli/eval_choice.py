@@ -16,7 +16,17 @@ from opening.base.settings import Settings
 from opening.cli.command import write_stdout
 from opening.cli.generate import add_generation_options, load_model, pick_model, sampling_from_args
 from opening.cli.progress import TerminalProgress
-from opening.pipeline.choice_eval import DevPair, EvalSummary, evaluate, format_table, load_dev_pairs, quality, quality_line
+from opening.pipeline.choice_eval import (
+    DevPair,
+    EvalSummary,
+    evaluate,
+    format_table,
+    load_dev_pairs,
+    quality,
+    quality_line,
+    scorer_agreement,
+    scorer_line,
+)
 
 PROG = "opening"
 
@@ -50,6 +60,7 @@ def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable
     params = sampling_from_args(args)
     engine = load_model(pick_model(args, Settings.load()), params, max((p.output for p in pairs), key=len), rifd=True)
     progress = TerminalProgress(unit="texts")
+    scorer_name = engine.scorer.model.name if engine.scorer is not None else None
     try:
         with engine:
             summary, outcomes = evaluate(
@@ -64,12 +75,16 @@ def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable
     finally:
         progress.close()
     seen = quality(outcomes)
+    scorer = scorer_agreement(outcomes) if scorer_name is not None else None
     if args.format == "json":
         report: dict[str, Any] = asdict(summary)
         report.update(model=engine.model.name, params=asdict(params), template=args.template, quality=asdict(seen))
+        report.update(scorer=scorer_name, scorer_agreement=asdict(scorer) if scorer else None)
         write_stdout(json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
     else:
         top = headline(summary) + "\n\n" if headline else ""
         table = format_table(summary) + quality_line(seen) + "\n"
+        if scorer is not None:
+            table += f"{scorer_name}: {scorer_line(scorer)}\n"
         write_stdout(f"{engine.model.name}, n={params.n}, seed {params.seed}\n\n" + top + table)
     return 0

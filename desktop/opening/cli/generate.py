@@ -35,10 +35,10 @@ from opening.data.records import FORMATS, fold_input
 from opening.llama.backend import default_threads
 from opening.llama.engine import Engine, EngineSettings
 from opening.models.gguf_file import GGUFInfo, inspect_gguf
-from opening.models.resolve import resolve_model
+from opening.models.resolve import resolve_model, resolve_scorer
 from opening.pipeline.report import caption
 from opening.pipeline.request import Request, check_text, read_text_file
-from opening.pipeline.run import Outcome, check_fit, engine_settings, open_engine, run_request
+from opening.pipeline.run import Outcome, check_fit, engine_settings, open_engine, open_scorer, run_request
 from opening.pipeline.templates import FAMILIES, resolve_family
 
 PROG = "opening"
@@ -69,6 +69,12 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     """The model and sampling options every generating command shares."""
     d = SamplingParams()
     parser.add_argument("--model", metavar="PATH", help="GGUF model file (default: OPENING_MODEL, settings, demo)")
+    parser.add_argument(
+        "--scorer",
+        metavar="PATH",
+        help="score the candidates with this smaller GGUF model while --model samples them (default: the settings'"
+        " scorer_model, else the model itself; docs/choice.md)",
+    )
     parser.add_argument("--template", choices=FAMILIES, default="auto", help="reverse template family")
     parser.add_argument("--temperature", type=float, default=d.temperature, metavar="F")
     parser.add_argument("--top-p", type=float, default=d.top_p, metavar="F")
@@ -123,6 +129,9 @@ class ModelPick:
     settings: EngineSettings
     source: str = "argument"
     """Where the choice came from (``opening.models.resolve.ResolvedModel.source``; ``embedded``: the demo)."""
+    scorer: Path | None = None
+    """The model that scores the candidates (``--scorer``, else the settings' ``scorer_model``); None: the model."""
+    scorer_info: GGUFInfo | None = None
 
 
 def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
@@ -131,7 +140,10 @@ def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
     info = inspect_gguf(resolved.path)
     family = resolve_family(args.template, info.chat_template is not None)
     chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
-    return ModelPick(resolved.path, info, family, chosen, resolved.source)
+    scorer_path = resolve_scorer(getattr(args, "scorer", None), settings)
+    if scorer_path is None:
+        return ModelPick(resolved.path, info, family, chosen, resolved.source)
+    return ModelPick(resolved.path, info, family, chosen, resolved.source, scorer_path, inspect_gguf(scorer_path))
 
 
 def load_model(pick: ModelPick, params: SamplingParams, text: str = "", *, rifd: bool = False) -> Engine:
@@ -142,6 +154,12 @@ def load_model(pick: ModelPick, params: SamplingParams, text: str = "", *, rifd:
     engine, note = open_engine(pick.path, pick.settings)
     if note:
         print(f"{PROG}: warning: {note}", file=sys.stderr)
+    if pick.scorer is not None:
+        try:
+            open_scorer(engine, pick.scorer, pick.settings)
+        except BaseException:
+            engine.close()
+            raise
     return engine
 
 
@@ -154,6 +172,8 @@ def sampling_from_args(args: argparse.Namespace) -> SamplingParams:
         raise BadInput("cli.threads", high=MAX_THREADS_SETTING, got=args.threads)
     if args.model == "":
         raise BadInput("cli.model_empty")
+    if getattr(args, "scorer", None) == "":
+        raise BadInput("cli.scorer_empty")
     return params
 
 

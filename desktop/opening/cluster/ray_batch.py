@@ -36,7 +36,7 @@ from opening.models.file_hash import cached_sha256
 from opening.models.model_source import ModelSource
 from opening.pipeline.batch import BatchSpec, Prepared, batch_config, prepare, resolve_seed, run_passages
 from opening.pipeline.batch_plan import job_cells
-from opening.pipeline.run import open_engine
+from opening.pipeline.run import open_engine, open_scorer
 from opening.pipeline.templates import resolve_family
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class ActorSpec:
     early_stop: bool
     parallel: int
     config: dict[str, Any]
+    scorer: ModelSource | None = None
+    """The model that scores the candidates (``--scorer``), fetched on each node as the model is."""
 
 
 class PassageActor:
@@ -75,6 +77,8 @@ class PassageActor:
         try:
             path = spec.source.fetch()
             self.engine, _note = open_engine(path, EngineSettings(threads=spec.threads))
+            if spec.scorer is not None:
+                open_scorer(self.engine, spec.scorer.fetch(), EngineSettings(threads=spec.threads))
         except OpeningError as exc:
             self.failure = exc.message
             return
@@ -143,6 +147,8 @@ class ClusterRun:
     batch_size: int = 2
     on_planned: Callable[[ClusterStats], None] | None = None
     on_record: Callable[[dict[str, Any], ClusterStats], None] | None = None
+    scorer: ModelSource | None = None
+    """A smaller model that scores the candidates on every node (``--scorer``)."""
 
 
 def run_on_ray(run: ClusterRun) -> ClusterStats:
@@ -153,7 +159,8 @@ def run_on_ray(run: ClusterRun) -> ClusterStats:
     try:
         family = resolve_family(spec.family, engine.model.info.chat_template is not None)
         resolve_seed(spec, None if spec.restart else earlier_shard_config(spec.out))
-        config = batch_config(cached_sha256(path), spec.params, family, spec.choice)
+        scorer_sha = cached_sha256(run.scorer.fetch()) if run.scorer is not None else None
+        config = batch_config(cached_sha256(path), spec.params, family, spec.choice, scorer_sha)
         ledger = open_shards(spec.out, config, restart=spec.restart)
         prepared = prepare(engine, spec, ledger)
     finally:
@@ -165,7 +172,15 @@ def run_on_ray(run: ClusterRun) -> ClusterStats:
     if not prepared.passages:
         return stats
     actor = ActorSpec(
-        run.source, run.threads, asdict(spec.params), family, asdict(spec.choice), spec.early_stop, spec.parallel, config
+        run.source,
+        run.threads,
+        asdict(spec.params),
+        family,
+        asdict(spec.choice),
+        spec.early_stop,
+        spec.parallel,
+        config,
+        run.scorer,
     )
     for row in _rows(run, actor, prepared):
         record = json.loads(str(row["record"]))

@@ -39,6 +39,9 @@ class PairRecord:
     judge: int | None = None
     model_name: str = ""
     model_sha256: str | None = None
+    scorer_name: str = ""
+    """The model that scored the candidates when it was not the generator (``--scorer``), else empty."""
+    scorer_sha256: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     source: str = ""

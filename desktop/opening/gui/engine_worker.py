@@ -31,6 +31,8 @@ class LoadJob:
     path: Path
     settings: EngineSettings
     cancel: threading.Event = field(default_factory=threading.Event)
+    scorer: Path | None = None
+    """A smaller model that scores the candidates (the settings' ``scorer_model``); None: the model scores."""
 
 
 @dataclass
@@ -59,6 +61,10 @@ class Loaded:
     load_ms: float
     gpu_note: Message | None = None
     """Why the model ended up on the CPU when GPU layers were asked for ("" otherwise)."""
+    scorer_name: str | None = None
+    """The scorer's name when one was loaded."""
+    scorer_note: Message | None = None
+    """Why the scorer asked for could not be loaded (the model then scores its own candidates)."""
 
 
 class EngineWorker(QObject):
@@ -81,7 +87,7 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def load(self, job: LoadJob) -> None:
-        from opening.pipeline.run import open_engine
+        from opening.pipeline.run import open_engine, open_scorer
 
         self.close()
         try:
@@ -95,7 +101,17 @@ class EngineWorker(QObject):
             log.exception("model load crashed")
             self.loadFailed.emit(job.path, f"{type(exc).__name__}: {exc}")
             return
-        self.loaded.emit(Loaded(job.path, self._engine.model.name, self._engine.load_ms, note))
+        scorer_name, scorer_note = None, None
+        if job.scorer is not None:
+            try:
+                open_scorer(self._engine, job.scorer, job.settings, cancel=job.cancel.is_set)
+                scorer_name = self._engine.scorer.model.name if self._engine.scorer is not None else None
+            except Cancelled:
+                self.close()
+                return
+            except OpeningError as exc:  # the model works without it: say so, keep going
+                scorer_note = Message("scorer.not_loaded", {"reason": exc.message})
+        self.loaded.emit(Loaded(job.path, self._engine.model.name, self._engine.load_ms, note, scorer_name, scorer_note))
 
     def _progress(self, _stage: str, fraction: float) -> None:
         self.loadProgress.emit(fraction)
@@ -149,7 +165,8 @@ class EngineWorker(QObject):
         engine = self._engine
         try:
             family = resolve_family(job.spec.family, engine.model.info.chat_template is not None)
-            ledger = open_ledger(job.spec, cached_sha256(engine.model.path), family)
+            scorer_sha = cached_sha256(engine.scorer.model.path) if engine.scorer is not None else None
+            ledger = open_ledger(job.spec, cached_sha256(engine.model.path), family, scorer_sha)
             job.spec.family = family
             prepared = prepare(engine, job.spec, ledger)
             self.batchPrepared.emit(prepared)

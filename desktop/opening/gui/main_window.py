@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         self.models.message.connect(self._on_model_message)
         self.review_panel.message.connect(self._on_model_message)
         self.model_bar.openRequested.connect(lambda: operations.choose_model(self))
+        self.model_bar.scorerRequested.connect(lambda: operations.choose_scorer(self))
         self.form.submit_button.clicked.connect(self.submit)
         self.form.cancel_button.clicked.connect(lambda: operations.cancel_run(self))
         self.form.clear_button.clicked.connect(lambda: operations.clear(self))

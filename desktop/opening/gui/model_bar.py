@@ -1,9 +1,10 @@
-"""The model panel: what is loaded (name, size, quantization, architecture), Open GGUF…, threads, GPU layers."""
+"""The model panel: what is loaded (name, size, quantization, architecture), Open GGUF…, the scorer (a
+smaller model that scores the candidates), threads, GPU layers."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QSpinBox, QWidget
 
 from opening.gui.strings import tr
 from opening.models.gguf_file import GGUFInfo, format_params, human_size
@@ -17,6 +18,10 @@ def describe_model(info: GGUFInfo) -> str:
 class ModelBar(QWidget):
     openRequested = Signal()
     optionsChanged = Signal()
+    scorerRequested = Signal()
+    """Choose a scorer GGUF…"""
+    scorerCleared = Signal()
+    """No scorer: the model scores its own candidates."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -33,6 +38,15 @@ class ModelBar(QWidget):
         self.open_button = QPushButton()
         self.open_button.setObjectName("openModelButton")
         self.open_button.clicked.connect(self.openRequested)
+        self.scorer_name: str | None = None
+        self.scorer_button = QPushButton()
+        self.scorer_button.setObjectName("scorerButton")
+        self.scorer_menu = QMenu(self.scorer_button)
+        self.scorer_choose = self.scorer_menu.addAction("")
+        self.scorer_choose.triggered.connect(self.scorerRequested)
+        self.scorer_none = self.scorer_menu.addAction("")
+        self.scorer_none.triggered.connect(self.scorerCleared)
+        self.scorer_button.setMenu(self.scorer_menu)
         self.threads_label = QLabel()
         self.threads = QSpinBox()
         self.threads.setObjectName("threads")
@@ -54,6 +68,7 @@ class ModelBar(QWidget):
         row.addWidget(self.label, 1)
         row.addWidget(self.progress)
         row.addWidget(self.open_button)
+        row.addWidget(self.scorer_button)
         row.addSpacing(8)
         row.addWidget(self.threads_label)
         row.addWidget(self.threads)
@@ -64,10 +79,19 @@ class ModelBar(QWidget):
     def retranslate(self) -> None:
         self.caption.setText(tr("model") + ":")
         self.open_button.setText(tr("open_gguf"))
+        self.scorer_button.setText(tr("scorer_button", name=self.scorer_name or tr("scorer_self")))
+        self.scorer_button.setToolTip(tr("scorer_tip"))
+        self.scorer_choose.setText(tr("scorer_choose"))
+        self.scorer_none.setText(tr("scorer_none"))
         self.threads_label.setText(tr("threads"))
         self.gpu_label.setText(tr("gpu_layers"))
         if not self.gpu_supported:
             self.gpu_layers.setToolTip(tr("gpu_off_tip"))
+
+    def set_scorer(self, name: str | None) -> None:
+        """The scorer loaded with the model (None: the model scores its own candidates)."""
+        self.scorer_name = name
+        self.scorer_button.setText(tr("scorer_button", name=name or tr("scorer_self")))
 
     def set_gpu_supported(self, supported: bool) -> None:
         self.gpu_supported = supported

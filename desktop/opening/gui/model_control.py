@@ -1,5 +1,6 @@
-"""The model side of the window: which model is open, loading it on the engine thread (checked first,
-with progress and cancel), the memory warning, and reloading when Threads or GPU layers change."""
+"""The model side of the window: which model is open (and which smaller one scores its candidates),
+loading them on the engine thread (checked first, with progress and cancel), the memory warning, and
+reloading when Threads, GPU layers or the scorer change."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from opening.base.errors import OpeningError
+from opening.base.messages import Message
 from opening.base.sampling import SamplingParams
 from opening.base.settings import Settings
 from opening.gui.engine_worker import EngineThread, Loaded, LoadJob
@@ -17,7 +19,7 @@ from opening.gui.model_bar import ModelBar, describe_model
 from opening.gui.strings import Words, error_words, message_text, tr, words
 from opening.llama.backend import gpu_offload_supported
 from opening.models.gguf_file import inspect_gguf
-from opening.models.resolve import resolve_model
+from opening.models.resolve import resolve_model, resolve_scorer
 from opening.pipeline.run import check_fit, engine_settings
 
 log = logging.getLogger(__name__)
@@ -46,9 +48,11 @@ class ModelControl(QObject):
         self._remember = False
         self._caption = ""
         self._fit_warning = ""
+        self._scorer_note: Message | None = None
         self._reload = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._reload.timeout.connect(self.reload)
         bar.optionsChanged.connect(self._reload.start)
+        bar.scorerCleared.connect(lambda: self.set_scorer(None))
         w = engine.worker
         w.loadProgress.connect(self._on_progress)
         w.loaded.connect(self._on_loaded)
@@ -83,9 +87,29 @@ class ModelControl(QObject):
         self.bar.show_text(tr("loading_model", name=info.name), str(path))
         self.bar.set_progress(0.0)
         self._caption = describe_model(info)
-        self.job = LoadJob(path, chosen)
+        self.job = LoadJob(path, chosen, scorer=self._scorer())
         self.engine.load(self.job)
         return True
+
+    def _scorer(self) -> Path | None:
+        """The settings' scorer, if it is still there (a missing one is said once the model is loaded, and
+        the model scores its own candidates)."""
+        self._scorer_note = None
+        try:
+            return resolve_scorer(None, self.settings)
+        except OpeningError as exc:
+            self._scorer_note = Message("scorer.not_loaded", {"reason": exc.message})
+            return None
+
+    def set_scorer(self, path: str | Path | None) -> None:
+        """Score with ``path`` from now on (None: the model itself), remembered in the settings; reloads."""
+        self.settings.scorer_model = str(path) if path else None
+        try:
+            self.settings.save()
+        except OpeningError as exc:
+            log.warning("%s", exc)
+        if self.path is not None:
+            self.open(self.path, remember=False)
 
     @Slot()
     def reload(self) -> None:
@@ -109,14 +133,20 @@ class ModelControl(QObject):
         self.ready, self.job = True, None
         self.bar.set_progress(None)
         self.bar.show_text(self._caption, str(loaded.path))
+        self.bar.set_scorer(loaded.scorer_name)
         if self._remember:
             self.settings.default_model = str(loaded.path)
             try:
                 self.settings.save()
             except OpeningError as exc:
                 log.warning("%s", exc)
-        notes = [m for m in (loaded.gpu_note, self._fit_warning) if m is not None]
-        said = words("status_loaded", name=loaded.name, seconds=loaded.load_ms / 1000)
+        notes = [m for m in (loaded.gpu_note, self._fit_warning, loaded.scorer_note or self._scorer_note) if m]
+        seconds = loaded.load_ms / 1000
+        said = (
+            words("status_loaded_scorer", name=loaded.name, seconds=seconds, scorer=loaded.scorer_name)
+            if loaded.scorer_name
+            else words("status_loaded", name=loaded.name, seconds=seconds)
+        )
         self.message.emit(Words(lambda: " ".join([str(said), *map(message_text, notes)])), bool(notes))
         self.changed.emit(True)
 

@@ -170,6 +170,14 @@ def choose_model(window: MainWindow) -> None:
         window.open_model(name)
 
 
+def choose_scorer(window: MainWindow) -> None:
+    """Scorer → Choose…: a smaller GGUF of the model's family scores the candidates (remembered; reloads)."""
+    start = str(window.models.path.parent) if window.models.path else str(paths.models_dir())
+    name, _ = QFileDialog.getOpenFileName(window, tr("pick_scorer"), start, tr("gguf_filter"))
+    if name:
+        window.models.set_scorer(name)
+
+
 def choose_dataset(window: MainWindow) -> None:
     """Browse…: the dataset file to save into (pairs are appended; nothing is ever overwritten)."""
     name, _ = QFileDialog.getSaveFileName(

@@ -205,6 +205,13 @@ _EN: dict[str, str] = {
     "undo": "Remove from dataset",
     "model": "Model",
     "open_gguf": "Open GGUF…",
+    "scorer_button": "Scorer: {name}",
+    "scorer_self": "the model",
+    "scorer_choose": "Choose a smaller GGUF to score…",
+    "scorer_none": "No scorer: the model scores its own candidates",
+    "scorer_tip": "A second, smaller model of the same family (e.g. Qwen 0.5B for Qwen 1.5B) scores the candidates"
+    " while the model samples them: faster ranking (docs/choice.md).",
+    "pick_scorer": "Choose a GGUF model to score the candidates",
     "threads": "Threads",
     "gpu_layers": "GPU layers",
     "gpu_off_tip": "This llama.cpp build has no GPU support; layers stay on the CPU.",
@@ -231,6 +238,7 @@ _EN: dict[str, str] = {
     "status_undone": "Removed the pair from {path}.",
     "status_copied": "Copied the JSON to the clipboard.",
     "status_loaded": "Loaded {name} in {seconds:.1f} s.",
+    "status_loaded_scorer": "Loaded {name} in {seconds:.1f} s; {scorer} scores the candidates.",
     "error": "Error: {reason}",
     "pick_model": "Open a GGUF model",
     "pick_dataset": "Dataset file to save pairs in",
@@ -465,6 +473,13 @@ _ZH: dict[str, str] = {
     "undo": "移出数据集",
     "model": "模型",
     "open_gguf": "打开 GGUF…",
+    "scorer_button": "评分模型：{name}",
+    "scorer_self": "模型本身",
+    "scorer_choose": "选择一个较小的 GGUF 来评分…",
+    "scorer_none": "不用评分模型：由模型自己为候选评分",
+    "scorer_tip": "用同一系列的第二个较小模型（例如用 Qwen 0.5B 配 Qwen 1.5B）为候选评分，"
+    "模型本身只负责采样：排序更快（docs/choice.md）。",
+    "pick_scorer": "选择为候选评分的 GGUF 模型",
     "threads": "线程",
     "gpu_layers": "GPU 层数",
     "gpu_off_tip": "此 llama.cpp 版本不支持 GPU，所有层都在 CPU 上运行。",
@@ -490,6 +505,7 @@ _ZH: dict[str, str] = {
     "status_undone": "已从 {path} 删除这条数据。",
     "status_copied": "已将 JSON 复制到剪贴板。",
     "status_loaded": "已加载 {name}，用时 {seconds:.1f} 秒。",
+    "status_loaded_scorer": "已加载 {name}，用时 {seconds:.1f} 秒；由 {scorer} 为候选评分。",
     "error": "错误：{reason}",
     "pick_model": "打开 GGUF 模型",
     "pick_dataset": "保存数据的文件",
@@ -556,6 +572,7 @@ _ZH_REASONS = {
     "refers to an unseen text": "指向看不到的文字",
     "in another language than the text": "与原文语言不同",
     "a bare topic, asks for nothing": "只是个话题，没有提出要求",
+    "dictates the text as the reply": "直接要求回复这段文字本身",
 }
 
 _TABLES = {"en": _EN, "zh": _ZH}

@@ -57,6 +57,10 @@ class Prompt:
     """``family/name``, e.g. ``opening/instruction``: recorded with every candidate."""
     tokens: tuple[int, ...]
     stops: tuple[str, ...]
+    head: int = 0
+    """Leading tokens that do not depend on the text (the system turn and the examples of the instruct
+    prompts): the same for every text of one language and kind, so a warm engine keeps them decoded from
+    one run to the next (:meth:`opening.llama.engine.Engine.generate`)."""
 
 
 @dataclass
@@ -83,6 +87,8 @@ class GenerationResult:
     prompt_ms: float
     generate_ms: float
     cancelled: bool = False
+    cached_tokens: int = 0
+    """Prompt tokens not decoded because the engine kept them from an earlier run (the prompts' head)."""
 
     @property
     def ms_per_step(self) -> float:
@@ -104,6 +110,15 @@ class Job:
     def cells(self) -> int:
         """KV cells the job may use: each distinct prompt once, plus N × max tokens."""
         return sum(len(p.tokens) for p in self.prompts) + self.params.n * self.params.max_tokens
+
+    @property
+    def head(self) -> tuple[int, ...]:
+        """The head every prompt shares (:attr:`Prompt.head`), each prompt keeping a token after it; () if none."""
+        n = min(p.head for p in self.prompts)
+        first = self.prompts[0].tokens[:n]
+        if n == 0 or any(len(p.tokens) <= n or p.tokens[:n] != first for p in self.prompts):
+            return ()
+        return first
 
 
 DoneFn = Callable[[Job, GenerationResult], None]
@@ -145,6 +160,11 @@ class _Slot:
     base: int
     model: LlamaModel
     ignore_eog: bool
+    share_prefix: bool = True
+    keep_seq: int | None = None
+    """The sequence that keeps the prompts' head between runs (single runs only; None: not kept)."""
+    reuse: int = 0
+    """Head tokens already decoded on ``keep_seq`` (copied, not decoded)."""
     owner: list[int] = field(init=False)
     streams: list[TextStream] = field(init=False)
     chains: list[L.llama_sampler_p] = field(init=False)
@@ -155,6 +175,8 @@ class _Slot:
     left: list[int] = field(init=False)
     started: list[bool] = field(init=False)
     pending: deque[tuple[int, int, int]] = field(init=False)
+    head: int = field(init=False)
+    """Head tokens (kept in ``keep_seq``; their decodes hold nothing else, so a warm run's are the same)."""
     prompt_decoded: int = 0
     steps: int = 0
     t_admit: float = 0.0
@@ -169,16 +191,32 @@ class _Slot:
         self.pos = [len(job.prompts[self.owner[i]].tokens) for i in range(n)]
         self.finish = [None] * n
         self.started = [False] * n
-        shared = shared_prefix([p.tokens for p in job.prompts])
-        self.pending = deque((SHARED, j, tok) for j, tok in enumerate(job.prompts[0].tokens[:shared]))
+        shared = shared_prefix([p.tokens for p in job.prompts]) if self.share_prefix else 0
+        head = len(job.head) if self.keep_seq is not None else 0
+        self.head = head if shared >= head or len(job.prompts) == 1 else 0  # one sequence holds all of it
+        skip = self.reuse if self.head else 0
+        self.pending = deque((SHARED, j, tok) for j, tok in enumerate(job.prompts[0].tokens[:shared]) if j >= skip)
         self.pending.extend(
-            (p, j, tok) for p, prompt in enumerate(job.prompts) for j, tok in enumerate(prompt.tokens) if j >= shared
+            (p, j, tok)
+            for p, prompt in enumerate(job.prompts)
+            for j, tok in enumerate(prompt.tokens)
+            if j >= shared and j >= skip
         )
         self.t_admit = time.perf_counter()
 
     @property
     def n(self) -> int:
         return self.job.params.n
+
+    def attach_head(self, ctx: LlamaContext) -> None:
+        """The reused head: the kept cells become the start of every prompt's sequence."""
+        if self.head and self.reuse and self.keep_seq is not None:
+            for q in range(len(self.job.prompts)):
+                L.llama_memory_seq_cp(ctx.memory, self.keep_seq, self.base + q, 0, self.reuse)
+
+    def ends_head(self, p: int, j: int) -> bool:
+        """This pending token is the head's last: its decode ends there."""
+        return bool(self.head) and j == self.head - 1 and p in (SHARED, 0)
 
     def prompt_seqs(self, p: int) -> int | tuple[int, ...]:
         """The sequence(s) a pending token of prompt ``p`` (or :data:`SHARED`) is decoded on."""
@@ -255,16 +293,34 @@ class _Slot:
             prompt_ms=(first - self.t_admit) * 1000.0,
             generate_ms=(now - first) * 1000.0,
             cancelled=cancelled,
+            cached_tokens=self.reuse if self.head else 0,
         )
 
 
 class Scheduler:
     """Runs jobs through ``slots`` slots of ``per_slot`` sequences in one context of ``capacity`` cells."""
 
-    def __init__(self, model: LlamaModel, ctx: LlamaContext, slots: int, per_slot: int, *, ignore_eog: bool = False) -> None:
-        if slots * per_slot > ctx.n_seq:
+    def __init__(
+        self,
+        model: LlamaModel,
+        ctx: LlamaContext,
+        slots: int,
+        per_slot: int,
+        *,
+        ignore_eog: bool = False,
+        share_prefix: bool = True,
+        keep_seq: int | None = None,
+        reuse: int = 0,
+    ) -> None:
+        """``ignore_eog`` and ``share_prefix=False`` (decode each prompt whole) are for benchmarks.
+        ``keep_seq`` (one slot): the sequence that keeps the prompts' head for the next run, holding
+        ``reuse`` head tokens from the last one (:meth:`opening.llama.engine.Engine.generate`)."""
+        if slots * per_slot > ctx.n_seq or (keep_seq is not None and (slots != 1 or keep_seq < per_slot)):
             raise ValueError(f"{slots} slots of {per_slot} sequences need a context of {slots * per_slot} sequences")
-        self.model, self.ctx, self.ignore_eog = model, ctx, ignore_eog
+        self.model, self.ctx, self.ignore_eog, self.share_prefix = model, ctx, ignore_eog, share_prefix
+        self.keep_seq, self.reuse = keep_seq, reuse
+        self.kept_head: tuple[int, ...] | None = None
+        """The head now on ``keep_seq`` (set once its last token is decoded, or when it was reused)."""
         self.per_slot = per_slot
         self.slots: list[_Slot | None] = [None] * slots
         self.capacity = ctx.n_ctx - 1
@@ -325,7 +381,11 @@ class Scheduler:
                 raise ValueError(f"a job of {job.params.n} candidates and {job.cells} cells does not fit a slot")
             if job.cells + self._reserved() > self.capacity:
                 return job, False
-            self.slots[s] = _Slot(job, s * self.per_slot, self.model, self.ignore_eog)
+            slot = _Slot(job, s * self.per_slot, self.model, self.ignore_eog, self.share_prefix, self.keep_seq, self.reuse)
+            slot.attach_head(self.ctx)
+            if slot.head and slot.reuse:
+                self.kept_head = job.head
+            self.slots[s] = slot
             waiting = None
         return waiting, False
 
@@ -345,6 +405,8 @@ class Scheduler:
             for slot in active:
                 while slot.pending and len(taken) < budget:
                     taken.append((slot, *slot.pending.popleft()))
+                    if slot.ends_head(taken[-1][1], taken[-1][2]):
+                        break  # the head's decodes hold nothing else: cold and warm runs decode the rest alike
             ends: list[tuple[_Slot, int, int]] = []
             for k, (slot, p, j, tok) in enumerate(taken, start=len(stepping)):
                 is_last = p != SHARED and j == len(slot.job.prompts[p].tokens) - 1
@@ -368,8 +430,12 @@ class Scheduler:
         if rc != 0:
             raise ModelError("llama.decode_failed", rc=rc)
         self.steps += 1
-        for slot, _p, _j, _tok in taken:
+        for slot, p, j, _tok in taken:
             slot.prompt_decoded += 1
+            if slot.ends_head(p, j) and slot.keep_seq is not None:  # keep the head for the next run
+                L.llama_memory_seq_rm(ctx.memory, slot.keep_seq, -1, -1)
+                L.llama_memory_seq_cp(ctx.memory, slot.base, slot.keep_seq, 0, slot.head)
+                self.kept_head = slot.job.head
         stepped: set[int] = set()
         for b, (slot, i) in enumerate(stepping):
             slot.pos[i] += 1

@@ -23,10 +23,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import llama_cpp.llama_cpp as L
+
 from opening.base.errors import BadInput
 from opening.base.limits import CTX_ROUND, DEFAULT_CONTEXT_LIMIT
 from opening.base.progress import CancelFn, StageFn
-from opening.base.sampling import SamplingParams
+from opening.base.sampling import MAX_CANDIDATES, SamplingParams
 from opening.llama.backend import clamp_threads, default_threads
 from opening.llama.context import LlamaContext
 from opening.llama.continuous import Candidate, DoneFn, GenerationResult, Job, PieceFn, Prompt, Scheduler, SealFn
@@ -71,6 +73,16 @@ class Engine:
             cancel=cancel,
         )
         self._contexts: dict[bool, LlamaContext] = {}
+        self._kept: tuple[LlamaContext, tuple[int, ...]] | None = None
+        """The generation context and the prompt head its last sequence holds (see :meth:`generate`)."""
+        self.scorer: Engine | None = None
+        """A second, smaller model that scores this one's candidates (``--scorer``); None: this one scores.
+        Closed with this engine."""
+
+    @property
+    def scoring(self) -> Engine:
+        """The engine that scores this one's candidates: the scorer when one is attached, else itself."""
+        return self.scorer if self.scorer is not None else self
 
     @property
     def load_ms(self) -> float:
@@ -82,6 +94,10 @@ class Engine:
         return min(self.settings.context_limit, trained) if trained > 0 else self.settings.context_limit
 
     def close(self) -> None:
+        self._kept = None
+        if self.scorer is not None:
+            self.scorer.close()
+            self.scorer = None
         for ctx in self._contexts.values():
             ctx.close()
         self._contexts.clear()
@@ -152,16 +168,37 @@ class Engine:
         cancel: CancelFn | None = None,
         ignore_eog: bool = False,
         seal: SealFn | None = None,
+        share_prefix: bool = True,
     ) -> GenerationResult:
         """Sample ``params.n`` candidates; ``ignore_eog`` (for benchmarks) runs every one to max tokens;
-        ``seal`` stops a candidate whose fate it says is sealed."""
+        ``seal`` stops a candidate whose fate it says is sealed; ``share_prefix=False`` (for benchmarks)
+        decodes every prompt whole instead of their shared start once.
+
+        The prompts' head (:attr:`Prompt.head`: the system turn and examples, the same for every text of
+        one language and kind) stays decoded on the context's last sequence after the run; the next run
+        with the same head copies it instead of decoding it again (the window, the API and eval-choice
+        run many texts on one engine; ``result.cached_tokens`` says how many). The head is always decoded
+        in decodes of its own, so a run that reuses it decodes the rest exactly as a run that does not:
+        the same seed samples the same candidates either way."""
         job = self.job(prompts, params, on_piece=on_piece, seal=seal)
-        ctx = self.context(job.cells + 1, params.n)
-        ctx.clear()
+        head = job.head if share_prefix else ()
+        # room for the most candidates a run may ask for, so that another N keeps the context (and its head)
+        ctx = self.context(job.cells + 1 + len(head), max(params.n, MAX_CANDIDATES) + 1)
+        keep_seq = ctx.n_seq - 1  # the last sequence keeps the head between runs
+        kept = self._kept[1] if self._kept is not None and self._kept[0] is ctx else ()
+        reuse = len(head) if head and kept == head else 0
+        for seq in range(keep_seq):
+            L.llama_memory_seq_rm(ctx.memory, seq, -1, -1)
+        if not reuse:
+            L.llama_memory_seq_rm(ctx.memory, keep_seq, -1, -1)
+            self._kept = None
         results: list[GenerationResult] = []
-        Scheduler(self.model, ctx, 1, params.n, ignore_eog=ignore_eog).run(
-            [job], lambda _job, result: results.append(result), cancel=cancel
+        scheduler = Scheduler(
+            self.model, ctx, 1, params.n, ignore_eog=ignore_eog, share_prefix=share_prefix, keep_seq=keep_seq, reuse=reuse
         )
+        scheduler.run([job], lambda _job, result: results.append(result), cancel=cancel)
+        if scheduler.kept_head is not None:
+            self._kept = (ctx, scheduler.kept_head)
         if not results:  # cancelled before it started
             cands = [Candidate(i, job.prompts[i % len(job.prompts)].template, "", 0, "cancelled") for i in range(params.n)]
             return GenerationResult(cands, job.seed, 0, 0, 0, 0.0, 0.0, cancelled=True)
@@ -192,6 +229,7 @@ class Engine:
         cells; ``on_done`` gets each job's result as it finishes. Returns the scheduler (its step count)."""
         ctx = self.context(cells, slots * per_slot)
         ctx.clear()
+        self._kept = None  # the kept head is gone with the rest
         scheduler = Scheduler(self.model, ctx, slots, per_slot, ignore_eog=ignore_eog)
         scheduler.run(jobs, on_done, stop=stop, cancel=cancel)
         return scheduler

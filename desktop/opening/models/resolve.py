@@ -47,6 +47,17 @@ def embedded_model() -> Path | None:
     return None
 
 
+def resolve_scorer(argument: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> Path | None:
+    """The model that scores the candidates: ``--scorer``, else the settings' ``scorer_model``; None: the
+    generator scores its own. A path that was named must exist."""
+    if argument:
+        return _existing(Path(argument), "--scorer")
+    settings = settings if settings is not None else Settings.load()
+    if settings.scorer_model:
+        return _existing(Path(settings.scorer_model), "the scorer model in the settings")
+    return None
+
+
 def resolve_model(argument: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> ResolvedModel:
     """Pick the model; a path that was named explicitly must exist (no silent fallback)."""
     if argument:

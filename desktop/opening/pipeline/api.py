@@ -24,17 +24,32 @@ from opening.base.settings import Settings
 from opening.data.dataset_file import DatasetFile, Placed
 from opening.data.records import PairRecord
 from opening.llama.engine import Engine, PieceFn
-from opening.models.resolve import resolve_model
+from opening.models.resolve import resolve_model, resolve_scorer
 from opening.pipeline.request import Request, check_text
-from opening.pipeline.run import Outcome, engine_settings, open_engine, run_request
+from opening.pipeline.run import Outcome, engine_settings, open_engine, open_scorer, run_request
 
 
-def load_engine(model: str | Path | None = None, *, threads: int | None = None, gpu_layers: int | None = None) -> Engine:
+def load_engine(
+    model: str | Path | None = None,
+    *,
+    scorer: str | Path | None = None,
+    threads: int | None = None,
+    gpu_layers: int | None = None,
+) -> Engine:
     """Load ``model`` (default: ``OPENING_MODEL``, the settings' default, then the embedded demo model),
-    vetted first; use it as a context manager or call ``close()``."""
+    vetted first; use it as a context manager or call ``close()``. ``scorer``: a smaller GGUF that scores
+    the candidates (default: the settings' ``scorer_model``, else ``model`` scores its own)."""
     settings = Settings.load()
     path = resolve_model(model, settings).path
-    engine, _note = open_engine(path, engine_settings(settings, threads=threads, gpu_layers=gpu_layers))
+    chosen = engine_settings(settings, threads=threads, gpu_layers=gpu_layers)
+    engine, _note = open_engine(path, chosen)
+    scorer_path = resolve_scorer(scorer, settings)
+    if scorer_path is not None:
+        try:
+            open_scorer(engine, scorer_path, chosen)
+        except BaseException:
+            engine.close()
+            raise
     return engine
 
 

@@ -75,11 +75,12 @@ class BatchSpec:
     """Stop a candidate as soon as its fate is sealed (the record is the same; fewer tokens generated)."""
 
 
-def open_ledger(spec: BatchSpec, model_sha256: str, family: str) -> Ledger:
+def open_ledger(spec: BatchSpec, model_sha256: str, family: str, scorer_sha256: str | None = None) -> Ledger:
     """Resolve the seed (``spec.params.seed`` is set: a continued run keeps its seed, a new one draws one),
     build the configuration and open the output (refused if it holds a run with other settings)."""
     resolve_seed(spec, None if spec.restart else earlier_config(spec.out))
-    return Ledger.open(spec.out, batch_config(model_sha256, spec.params, family, spec.choice), restart=spec.restart)
+    config = batch_config(model_sha256, spec.params, family, spec.choice, scorer_sha256)
+    return Ledger.open(spec.out, config, restart=spec.restart)
 
 
 def resolve_seed(spec: BatchSpec, earlier: dict[str, Any] | None) -> None:
@@ -106,10 +107,15 @@ class Prepared:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
 
 
-def batch_config(sha256: str, params: SamplingParams, family: str, choice: Choice) -> dict[str, Any]:
-    """What changes a passage's result: the model file, sampling, template family and choice settings."""
+def batch_config(
+    sha256: str, params: SamplingParams, family: str, choice: Choice, scorer_sha256: str | None = None
+) -> dict[str, Any]:
+    """What changes a passage's result: the model file (and the scorer's, when one scores), sampling,
+    template family and choice settings."""
+    scorer = {"scorer_sha256": scorer_sha256} if scorer_sha256 else {}  # absent: runs from before it match
     return {
         "model_sha256": sha256,
+        **scorer,
         "template": family,
         **asdict(params),
         **{f"choice_{k}": v for k, v in asdict(choice).items()},

@@ -18,6 +18,7 @@ from opening.base.sampling import SamplingParams
 from opening.llama.engine import Engine
 from opening.llama.step_probe import StepSpeed, probe
 from opening.models.memory_fit import available_memory, kv_bytes_per_cell
+from opening.pipeline.instruct_prompt import SAMPLE_TEXTS
 from opening.pipeline.templates import build_prompts
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,15 @@ SCORING_OVERHEAD_TOKENS = 90
 
 
 def job_cells(engine: Engine, params: SamplingParams, family: str, longest_tokens: int) -> int:
-    """KV cells one passage of up to ``longest_tokens`` tokens may take."""
-    prompts = build_prompts(engine.model, "x", family)[: params.n]
+    """KV cells one passage of up to ``longest_tokens`` tokens may take: the longest frame any language and
+    kind of text gets (the instruct prompts' examples and styles depend on them), plus the passage."""
     slack = 8  # a passage inside a template may tokenize a few tokens longer than alone
-    return sum(len(p.tokens) + longest_tokens + slack for p in prompts) + params.n * params.max_tokens
+    frames = []
+    for sample in SAMPLE_TEXTS:
+        own = len(engine.model.tokenize(sample, add_special=False, parse_special=False))
+        prompts = build_prompts(engine.model, sample, family)[: params.n]
+        frames.append(sum(len(p.tokens) - own + longest_tokens + slack for p in prompts))
+    return max(frames) + params.n * params.max_tokens
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,10 @@ class TextOutcome:
     gold_wins: dict[str, bool] = field(default_factory=dict)
     candidates: list[RankedCandidate] = field(default_factory=list)
     gold_nll: float | None = None
+    rank_seconds: float = 0.0
+    own: RankedCandidate | None = None
+    """With a scorer attached: the ``nll`` pick when the generator scores the same candidates itself."""
+    own_rank_seconds: float = 0.0
 
 
 def pick(candidates: list[RankedCandidate], variant: str, helps_below: float) -> tuple[RankedCandidate | None, bool]:
@@ -135,7 +139,16 @@ def evaluate_text(
     generated = len(result.candidates)
     template = result.candidates[0].template if result.candidates else "opening/instruction"
     result.candidates.append(Candidate(generated, template, pair.instruction, 0, "eog"))  # the gold, scored alongside
+    t_rank = time.perf_counter()
     ranking = rank(engine, pair.output, result, choice=Choice("nll", helps_below), also_score=frozenset({COPIES}), rifd=True)
+    rank_seconds = time.perf_counter() - t_rank
+    own, own_seconds = None, 0.0
+    if engine.scorer is not None:  # the generator scores the same candidates too: does the scorer agree?
+        t_own = time.perf_counter()
+        result.candidates.pop()  # without the gold, as a run scores them
+        mine = rank(engine, pair.output, result, choice=Choice("nll", helps_below), scorer=engine)
+        own_seconds = time.perf_counter() - t_own
+        own = mine.candidates[mine.chosen] if mine.chosen is not None else None
     candidates = ranking.candidates[:generated]
     rouge = [rouge_l(c.prompt_text, pair.instruction) for c in candidates if c.instruction.strip()]
     picks, nothing, gold_wins = {}, {}, {}
@@ -144,7 +157,8 @@ def evaluate_text(
         with_gold, _ = pick(ranking.candidates, variant, helps_below)
         gold_wins[variant] = with_gold is not None and with_gold.index == generated
     gold_nll = ranking.candidates[generated].nll
-    return TextOutcome(pair, rouge, picks, nothing, time.perf_counter() - t0, gold_wins, candidates, gold_nll)
+    seconds = time.perf_counter() - t0 - own_seconds
+    return TextOutcome(pair, rouge, picks, nothing, seconds, gold_wins, candidates, gold_nll, rank_seconds, own, own_seconds)
 
 
 @dataclass
@@ -244,6 +258,48 @@ def quality(outcomes: list[TextOutcome], policy: str = "nll") -> QualitySummary:
         nothing_chosen=1 - len(chosen) / max(1, len(outcomes)),
         nll_gap=statistics.fmean(gaps) if gaps else None,
         rouge_chosen=statistics.fmean(rouge_l(p.prompt_text, o.pair.instruction) for o, p in chosen if p) if chosen else 0.0,
+    )
+
+
+@dataclass
+class ScorerSummary:
+    """A scorer against the generator scoring its own candidates (``nll`` policy, the same candidates)."""
+
+    agreement: float
+    """Share of texts where both choose the same candidate (or both choose nothing)."""
+    rouge_scorer: float
+    rouge_generator: float
+    """Mean ROUGE-L of the pick against the gold over all texts (0 where nothing is chosen)."""
+    rank_seconds_scorer: float
+    rank_seconds_generator: float
+
+
+def scorer_agreement(outcomes: list[TextOutcome]) -> ScorerSummary:
+    def chosen(o: TextOutcome) -> RankedCandidate | None:
+        return None if o.nothing_helps["nll"] else o.picks["nll"]
+
+    def index(c: RankedCandidate | None) -> int | None:
+        return None if c is None else c.index
+
+    def rouge(c: RankedCandidate | None, o: TextOutcome) -> float:
+        return 0.0 if c is None else rouge_l(c.prompt_text, o.pair.instruction)
+
+    n = max(1, len(outcomes))
+    same = sum(index(chosen(o)) == index(o.own) for o in outcomes)
+    return ScorerSummary(
+        same / n,
+        sum(rouge(chosen(o), o) for o in outcomes) / n,
+        sum(rouge(o.own, o) for o in outcomes) / n,
+        statistics.fmean(o.rank_seconds for o in outcomes) if outcomes else 0.0,
+        statistics.fmean(o.own_rank_seconds for o in outcomes) if outcomes else 0.0,
+    )
+
+
+def scorer_line(s: ScorerSummary) -> str:
+    return (
+        f"scorer vs the generator scoring itself: the same choice on {s.agreement:.0%} of texts; ROUGE-L chosen"
+        f" {s.rouge_scorer:.3f} vs {s.rouge_generator:.3f}; scoring {s.rank_seconds_scorer:.1f} s vs"
+        f" {s.rank_seconds_generator:.1f} s per text"
     )
 
 

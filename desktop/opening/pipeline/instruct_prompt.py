@@ -82,15 +82,15 @@ def bank() -> tuple[Example, ...]:
 
 
 def pick_examples(text: str, lang: str, k: int = 2) -> list[Example]:
-    """``k`` examples in ``lang``: the text's kind first, then others of other kinds (bank order)."""
+    """``k`` examples in ``lang``: of the text's kind first (a story sees stories), then of other kinds, one
+    each (bank order)."""
     kind = text_kind(text)
     same = [e for e in bank() if e.lang == lang]
-    ordered = [e for e in same if e.kind == kind] + [e for e in same if e.kind != kind]
-    picked: list[Example] = []
-    for e in ordered:
+    picked = [e for e in same if e.kind == kind][:k]
+    for e in same:
         if len(picked) == k:
             break
-        if all(p.kind != e.kind for p in picked) or len({x.kind for x in same}) == 1:
+        if e not in picked and all(p.kind != e.kind for p in picked):
             picked.append(e)
     return picked
 
@@ -109,54 +109,88 @@ SYSTEM = {
     ),
 }
 LEAD = {"en": "Text:\n", "zh": "文字：\n"}
+NOUNS: dict[str, dict[str, str]] = {
+    "en": {"label": "answer", "story": "story", "code": "code", "list": "list", "answer": "text"},
+    "zh": {"label": "这个回答", "story": "这个故事", "code": "这段代码", "list": "这份清单", "answer": "这段文字"},
+}
+"""What the questions call the text, by its kind: "What request was this story written for?" primes a request
+for a story (a small model asked about "this text" asks a question about a detail of the story)."""
 QUESTIONS: dict[str, dict[str, str]] = {
     "instruction": {
-        "en": "What instruction was this text written for? Reply with the instruction only.",
-        "zh": "这段文字是按照什么指令写出来的？只回复这条指令。",
+        "en": "What instruction was this {noun} written for? Reply with the instruction only.",
+        "zh": "{noun}是按照什么指令写出来的？只回复这条指令。",
     },
     "query": {
-        "en": "What question does this text answer? Reply with the question only.",
-        "zh": "这段文字回答了什么问题？只回复这个问题。",
+        "en": "What question does this {noun} answer? Reply with the question only.",
+        "zh": "{noun}回答了什么问题？只回复这个问题。",
     },
     "message": {
-        "en": "What did a user write to an assistant to get this text as the reply? Reply with the user's message only.",
-        "zh": "用户给助手发了什么消息，得到了这段文字作为回复？只回复用户的消息。",
+        "en": "What did a user write to an assistant to get this {noun} as the reply? Reply with the user's message only.",
+        "zh": "用户给助手发了什么消息，得到了{noun}作为回复？只回复用户的消息。",
     },
     "input": {
         "en": (
-            "This text is the result of a task done on some input (a sentence, a passage, data). Reply with the"
+            "This {noun} is the result of a task done on some input (a sentence, a passage, data). Reply with the"
             ' task\'s instruction, then a line "### Input:", then the input.'
         ),
         "zh": (
-            "这段文字是对某个输入（一句话、一段文字或一些数据）完成任务得到的结果。"
+            "{noun}是对某个输入（一句话、一段文字或一些数据）完成任务得到的结果。"
             "先写出任务的指令，再写一行“### Input:”，然后写出这个输入。"
         ),
     },
 }
 STYLES = ("instruction", "query", "message", "input")
-"""In the order candidates are spread over them (candidate i continues style i % 4)."""
-LABEL_STYLES = ("instruction", "input", "query", "message")
-"""For a label (a few words): the instruction + input style second, as the seed's "happy" example."""
+"""In the order candidates are spread over them (candidate i continues style i % len(styles))."""
+STYLES_BY_KIND = {
+    "label": ("input", "query", "instruction"),
+    "story": ("instruction", "message"),
+}
+"""A label (a few words) is most often a task done on an input, as the seed's "happy" example: two of five
+candidates get the instruction + input style. A story is asked for, not derived from an input: no input
+style, and no query style (asked what question a story answers, Qwen 1.5B asked about a detail of it, "小马为什么
+把半口袋麦子驮到磨坊去？", which won 2 of 5 runs on the seed's story over the requests for the story)."""
+
+
+def question(style: str, lang: str, kind: str) -> str:
+    return QUESTIONS[style][lang].format(noun=NOUNS[lang][kind])
 
 
 def styles_for(text: str) -> tuple[str, ...]:
-    return LABEL_STYLES if text_kind(text) == "label" else STYLES
+    return STYLES_BY_KIND.get(text_kind(text), STYLES)
 
 
 def conversation(text: str, style: str) -> tuple[list[tuple[str, list[str | int]]], list[str]]:
     """The chat turns of ``style``'s prompt for ``text`` and their literals (index 0: the text; then each
     example's output): see :func:`opening.llama.chat_template.render_turns`."""
-    lang = text_language(text)
+    lang, kind = text_language(text), text_kind(text)
     turns: list[tuple[str, list[str | int]]] = [("system", [SYSTEM[lang]])]
     literals = [text]
     for example in pick_examples(text, lang):
         literals.append(example.output)
-        turns.append(("user", [LEAD[lang], len(literals) - 1, "\n\n" + QUESTIONS["instruction"][lang]]))
+        turns.append(("user", [LEAD[lang], len(literals) - 1, "\n\n" + question("instruction", lang, example.kind)]))
         turns.append(("assistant", [example.prompt]))
-    turns.append(("user", [LEAD[lang], 0, "\n\n" + QUESTIONS[style][lang]]))
+    turns.append(("user", [LEAD[lang], 0, "\n\n" + question(style, lang, kind)]))
     return turns, literals
+
+
+SAMPLE_TEXTS = (
+    "x",
+    "x " * 12,
+    "- x\n- y",
+    "def x():\n    return 1\n",
+    "Once upon a time " + "x " * 60 + '"',
+    "小",
+    "小" * 30,
+    "1. 小\n2. 大",
+    "# 小小小小\ndef x():\n",
+    "从前，" + "小" * 130 + "“",
+)
+"""A text of every language and kind (:func:`text_kind`): the prompts' longest frame is among theirs."""
 
 
 def fixed_texts() -> tuple[str, ...]:
     """Every fixed text these prompts show a model (for the filter's "repeats the prompt" check)."""
-    return (*SYSTEM.values(), *(q for by_lang in QUESTIONS.values() for q in by_lang.values()))
+    return (
+        *SYSTEM.values(),
+        *(question(style, lang, kind) for style in QUESTIONS for lang in LANGUAGES for kind in NOUNS[lang]),
+    )

@@ -183,12 +183,14 @@ def rank(
     progress: StageFn | None = None,
     also_score: frozenset[str] = frozenset(),
     rifd: bool | None = None,
+    scorer: Engine | None = None,
 ) -> Ranking:
     """Clean, filter, score and choose; ``cancel`` raises :class:`~opening.errors.Cancelled`;
     ``progress`` gets the fraction of the scoring pass done. Candidates rejected only for a reason in
     ``also_score`` still get scores (not chosen): the evaluation compares choices with and without a rule.
     ``rifd``: also score r-IFD (None: when the policy needs it, ``RIFD_POLICIES``); its rows cost about as
-    much as the NLL rows again, so a run that does not choose by it does not pay for it (``rifd`` None)."""
+    much as the NLL rows again, so a run that does not choose by it does not pay for it (``rifd`` None).
+    ``scorer``: the model that scores (default ``engine.scoring``: the attached scorer, else the engine)."""
     choice = choice or Choice()
     with_rifd = choice.policy in RIFD_POLICIES if rifd is None else rifd
     choice.validate()
@@ -215,15 +217,16 @@ def rank(
         for c, clean, v in zip(result.candidates, cleaned, verdicts, strict=True)
     ]
     to_score = [c for c in ranked if (c.rejected is None or c.rejected in also_score) and c.duplicate_of is None]
-    scored = capped(engine, output, choice.score_max_tokens)
-    rows = [make_row(engine, scoring_prompt(engine, c.family, c.instruction, c.input), scored) for c in to_score]
+    scorer = scorer or engine.scoring  # a smaller model, when one is attached (--scorer): it tokenizes for itself
+    scored = capped(scorer, output, choice.score_max_tokens)
+    rows = [make_row(scorer, scoring_prompt(scorer, c.family, c.instruction, c.input), scored) for c in to_score]
     n = len(to_score)
     if to_score:
-        rows.append(baseline_row(engine, scored))
+        rows.append(baseline_row(scorer, scored))
     if with_rifd:
         for cand in to_score:
-            rows.extend(instruction_rows(engine, cand, scored))
-    per_token = token_nll(engine, rows, cancel=cancel, progress=progress)
+            rows.extend(instruction_rows(scorer, cand, scored))
+    per_token = token_nll(scorer, rows, cancel=cancel, progress=progress)
     nlls = [sum(t) / len(t) if t else math.nan for t in per_token]
     baseline = nlls[n] if to_score else None
     for k, cand in enumerate(to_score):
@@ -242,7 +245,7 @@ def rank(
     }
     if to_score:
         ranking.baseline_token_nll = per_token[n]
-        ranking.text_tokens = text_pieces(engine, [t for t in rows[n].target if t != engine.model.eos])
+        ranking.text_tokens = text_pieces(scorer, [t for t in rows[n].target if t != scorer.model.eos])
     return ranking
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from opening.data.records import PairRecord
 from opening.llama.engine import Engine, GenerationResult
+from opening.models.file_hash import cached_sha256
 from opening.pipeline.ranking import Ranking
 from opening.pipeline.request import Request
 
@@ -73,6 +74,11 @@ def run_params(request: Request, engine: Engine, result: GenerationResult) -> di
     return params
 
 
+def scorer_sha256(engine: Engine) -> str | None:
+    """The scorer's SHA-256 (computed once per file, by :func:`opening.pipeline.run.finish_request`), or None."""
+    return None if engine.scorer is None else cached_sha256(engine.scorer.model.path)
+
+
 def candidate_record(
     request: Request,
     engine: Engine,
@@ -96,6 +102,8 @@ def candidate_record(
         judge=cand.judge,
         model_name=engine.model.name,
         model_sha256=model_sha256,
+        scorer_name=engine.scorer.model.name if engine.scorer is not None else "",
+        scorer_sha256=scorer_sha256(engine),
         params=run_params(request, engine, result),
         seed=result.seed,
         source=source,
@@ -155,6 +163,9 @@ def build_report(
     return {
         "output": request.text,
         "model": {"path": str(engine.model.path), "name": engine.model.name, "sha256": model_sha256},
+        "scorer": None  # the generator scored its own candidates
+        if engine.scorer is None
+        else {"path": str(engine.scorer.model.path), "name": engine.scorer.model.name, "sha256": scorer_sha256(engine)},
         "params": run_params(request, engine, result),
         "candidates": candidates,
         "chosen": ranking.chosen,
@@ -172,6 +183,7 @@ def build_report(
             "score_tokens": ranking.score_tokens,  # the cost of each score (r-IFD: 0 unless the policy needs it)
             "judge_ms": round(ranking.judge_ms, 1),
             "prompt_tokens": result.prompt_tokens,
+            "prompt_cached_tokens": result.cached_tokens,  # the examples' head, kept decoded from the run before
             "generated_tokens": result.generated_tokens,
             "steps": result.steps,
             # candidates stopped once their fate was sealed, and the tokens they could still have generated

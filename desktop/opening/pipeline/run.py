@@ -3,6 +3,7 @@
 * :func:`engine_settings` — what the engine runs with (explicit choices, then settings, then defaults).
 * :func:`check_fit` — the memory guardrail under the one load-mode rule.
 * :func:`open_engine` — vet the file, load it (GPU first, the CPU if that fails).
+* :func:`open_scorer` — a second, smaller model that scores the candidates (``--scorer``).
 * :func:`run_request` — generate, rank and describe: an :class:`Outcome`.
 * :func:`finish_request` — rank and describe candidates generated elsewhere (batch mode).
 """
@@ -76,6 +77,31 @@ def open_engine(
         note = Message("model.gpu_fallback", {"reason": exc.message})
         log.warning("%s", note)
         return Engine(path, dataclasses.replace(settings, gpu_layers=0), progress=progress, cancel=cancel), note
+
+
+def open_scorer(
+    engine: Engine,
+    path: Path,
+    settings: EngineSettings,
+    *,
+    progress: StageFn | None = None,
+    cancel: CancelFn | None = None,
+) -> None:
+    """Load ``path`` as the model that scores ``engine``'s candidates (vetted and loaded as the generator
+    is; the same file: nothing to do). A generator with a chat template needs a scorer with one: the chat
+    family's scoring prompt is the scorer's own chat template."""
+    if engine.scorer is not None:
+        engine.scorer.close()
+        engine.scorer = None
+    if Path(path).resolve() == Path(engine.model.path).resolve():
+        return
+    scorer, note = open_engine(path, settings, progress=progress, cancel=cancel)
+    if note:
+        log.warning("scorer: %s", note)
+    if engine.model.info.chat_template is not None and scorer.model.info.chat_template is None:
+        scorer.close()
+        raise BadInput("scorer.no_chat", path=str(path))
+    engine.scorer = scorer
 
 
 @dataclass
@@ -191,6 +217,8 @@ def finish_request(
         result.cancelled = True
         return Outcome(request, result, None)
     sha = cached_sha256(engine.model.path, progress=on_stage)
+    if engine.scorer is not None:
+        cached_sha256(engine.scorer.model.path, progress=on_stage)  # once per file; the records name it
     report = build_report(request, engine, result, ranking, model_sha256=sha)
     records = [
         candidate_record(request, engine, result, ranking, i, model_sha256=sha, source=source)

@@ -118,9 +118,11 @@ def build_prompts(model: LlamaModel, text: str, family: str) -> list[Prompt]:
             )
             for t in OPENING_TEMPLATES
         ]
-    return [
-        Prompt(f"chat/{style}", tuple(_instruct_tokens(model, text, style)), ()) for style in instruct_prompt.styles_for(text)
-    ]
+    prompts = []
+    for style in instruct_prompt.styles_for(text):
+        tokens, head = _instruct_tokens(model, text, style)
+        prompts.append(Prompt(f"chat/{style}", tuple(tokens), (), head))
+    return prompts
 
 
 def reverse_parts(model: LlamaModel, family: str, text: str) -> list[tuple[str, bool]]:
@@ -144,9 +146,11 @@ def chat_parts(model: LlamaModel, question: str, text: str) -> list[tuple[str, b
     return [(prefix, True), (text, False), (suffix, True)]
 
 
-def _instruct_tokens(model: LlamaModel, text: str, style: str) -> list[int]:
+def _instruct_tokens(model: LlamaModel, text: str, style: str) -> tuple[list[int], int]:
     """The instruct-model prompt of ``style`` for ``text`` as token ids (literals never parsed for special
-    tokens; the pieces tokenized apart, so every style's tokens up to the text are the same)."""
+    tokens; the pieces tokenized apart, so every style's tokens up to the text are the same), and its head:
+    how many leading tokens come before the text (the system turn and the examples: the same for every text
+    of this language and kind)."""
     from opening.llama.model import tokenize_parts
 
     template = model.info.chat_template
@@ -156,4 +160,11 @@ def _instruct_tokens(model: LlamaModel, text: str, style: str) -> list[int]:
     parts = render_turns(template, turns, literals, bos_token=model.bos_text, eos_token=model.eos_text)
     if model.add_bos and model.bos_text and parts and parts[0][1] and parts[0][0].startswith(model.bos_text):
         parts[0] = (parts[0][0][len(model.bos_text) :], True)  # llama.cpp adds BOS itself; do not double it
-    return tokenize_parts(model, [p for p in parts if p[0]])
+    parts = [p for p in parts if p[0]]
+    tokens = tokenize_parts(model, parts)
+    at = max(k for k, part in enumerate(parts) if part == (text, False))  # the text's own turn is the last
+    before = tokenize_parts(model, parts[:at]) if at else []
+    head = 0
+    while head < min(len(before), len(tokens)) and before[head] == tokens[head]:
+        head += 1
+    return tokens, head
