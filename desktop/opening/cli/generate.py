@@ -38,7 +38,7 @@ from opening.models.gguf_file import GGUFInfo, inspect_gguf
 from opening.models.resolve import resolve_model, resolve_scorer
 from opening.pipeline.report import caption
 from opening.pipeline.request import Request, check_text, read_text_file
-from opening.pipeline.run import Outcome, check_fit, engine_settings, open_engine, open_scorer, run_request
+from opening.pipeline.run import Outcome, check_fit, engine_settings, open_engine_and_scorer, run_request
 from opening.pipeline.templates import FAMILIES, resolve_family
 
 PROG = "opening"
@@ -131,7 +131,6 @@ class ModelPick:
     """Where the choice came from (``opening.models.resolve.ResolvedModel.source``; ``embedded``: the demo)."""
     scorer: Path | None = None
     """The model that scores the candidates (``--scorer``, else the settings' ``scorer_model``); None: the model."""
-    scorer_info: GGUFInfo | None = None
 
 
 def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
@@ -140,10 +139,8 @@ def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
     info = inspect_gguf(resolved.path)
     family = resolve_family(args.template, info.chat_template is not None)
     chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
-    scorer_path = resolve_scorer(getattr(args, "scorer", None), settings)
-    if scorer_path is None:
-        return ModelPick(resolved.path, info, family, chosen, resolved.source)
-    return ModelPick(resolved.path, info, family, chosen, resolved.source, scorer_path, inspect_gguf(scorer_path))
+    scorer = resolve_scorer(getattr(args, "scorer", None), settings)
+    return ModelPick(resolved.path, info, family, chosen, resolved.source, scorer)
 
 
 def load_model(pick: ModelPick, params: SamplingParams, text: str = "", *, rifd: bool = False) -> Engine:
@@ -151,15 +148,9 @@ def load_model(pick: ModelPick, params: SamplingParams, text: str = "", *, rifd:
     warning = check_fit(pick.info, params, pick.settings, text, rifd=rifd).warning()
     if warning:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
-    engine, note = open_engine(pick.path, pick.settings)
+    engine, note = open_engine_and_scorer(pick.path, pick.settings, pick.scorer)
     if note:
         print(f"{PROG}: warning: {note}", file=sys.stderr)
-    if pick.scorer is not None:
-        try:
-            open_scorer(engine, pick.scorer, pick.settings)
-        except BaseException:
-            engine.close()
-            raise
     return engine
 
 

@@ -36,7 +36,7 @@ from opening.models.file_hash import cached_sha256
 from opening.models.model_source import ModelSource
 from opening.pipeline.batch import BatchSpec, Prepared, batch_config, prepare, resolve_seed, run_passages
 from opening.pipeline.batch_plan import job_cells
-from opening.pipeline.run import open_engine, open_scorer
+from opening.pipeline.run import open_engine, open_engine_and_scorer
 from opening.pipeline.templates import resolve_family
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,8 @@ class PassageActor:
         that one line (an exception here would reach it only as the text of Ray's ActorDiedError)."""
         try:
             path = spec.source.fetch()
-            self.engine, _note = open_engine(path, EngineSettings(threads=spec.threads))
-            if spec.scorer is not None:
-                open_scorer(self.engine, spec.scorer.fetch(), EngineSettings(threads=spec.threads))
+            scorer = spec.scorer.fetch() if spec.scorer is not None else None
+            self.engine, _note = open_engine_and_scorer(path, EngineSettings(threads=spec.threads), scorer)
         except OpeningError as exc:
             self.failure = exc.message
             return

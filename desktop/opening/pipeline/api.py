@@ -26,7 +26,7 @@ from opening.data.records import PairRecord
 from opening.llama.engine import Engine, PieceFn
 from opening.models.resolve import resolve_model, resolve_scorer
 from opening.pipeline.request import Request, check_text
-from opening.pipeline.run import Outcome, engine_settings, open_engine, open_scorer, run_request
+from opening.pipeline.run import Outcome, engine_settings, open_engine_and_scorer, run_request
 
 
 def load_engine(
@@ -42,14 +42,7 @@ def load_engine(
     settings = Settings.load()
     path = resolve_model(model, settings).path
     chosen = engine_settings(settings, threads=threads, gpu_layers=gpu_layers)
-    engine, _note = open_engine(path, chosen)
-    scorer_path = resolve_scorer(scorer, settings)
-    if scorer_path is not None:
-        try:
-            open_scorer(engine, scorer_path, chosen)
-        except BaseException:
-            engine.close()
-            raise
+    engine, _note = open_engine_and_scorer(path, chosen, resolve_scorer(scorer, settings))
     return engine
 
 

@@ -3,7 +3,8 @@
 * :func:`engine_settings` — what the engine runs with (explicit choices, then settings, then defaults).
 * :func:`check_fit` — the memory guardrail under the one load-mode rule.
 * :func:`open_engine` — vet the file, load it (GPU first, the CPU if that fails).
-* :func:`open_scorer` — a second, smaller model that scores the candidates (``--scorer``).
+* :func:`open_scorer` — a second, smaller model that scores the candidates (``--scorer``);
+  :func:`open_engine_and_scorer` both at once.
 * :func:`run_request` — generate, rank and describe: an :class:`Outcome`.
 * :func:`finish_request` — rank and describe candidates generated elsewhere (batch mode).
 """
@@ -102,6 +103,19 @@ def open_scorer(
         scorer.close()
         raise BadInput("scorer.no_chat", path=str(path))
     engine.scorer = scorer
+
+
+def open_engine_and_scorer(path: Path, settings: EngineSettings, scorer: Path | None) -> tuple[Engine, Message | None]:
+    """:func:`open_engine`, then :func:`open_scorer` when a scorer is named; a scorer that cannot be loaded
+    closes the model again (the caller gets the error, not a half-ready engine)."""
+    engine, note = open_engine(path, settings)
+    if scorer is not None:
+        try:
+            open_scorer(engine, scorer, settings)
+        except BaseException:
+            engine.close()
+            raise
+    return engine, note
 
 
 @dataclass
