@@ -1,10 +1,11 @@
 """Batch mode: passages per hour with one passage in flight vs K in flight, in one process and one run.
 
     python benchmarks/bench_batch.py [--model PATH|smollm2|gemma] [--passages 24] [-n 5] [--max-tokens 48]
-                                     [--stage full|generate] [--parallel K] [--threads 2]
+                                     [--stage full|generate] [--parallel K] [--threads 2] [--corpus PAIRS.jsonl]
 
 The corpus is the outputs of tests/data/dev_pairs.jsonl (46 real texts, English and Chinese; the first
---passages of them). The model is loaded once; each configuration runs the same passages with the same
+--passages of them), or of ``--corpus`` (any file of {"instruction", "output"} pairs, e.g. the human dev
+part that benchmarks/human_pairs.py writes). The model is loaded once; each configuration runs the same passages with the same
 seed into its own ledger in a temporary folder:
 
   (a) K=1 (one passage at a time; early stops on),
@@ -14,7 +15,9 @@ seed into its own ledger in a temporary folder:
 ``--stage full`` times the whole pipeline (generate, filter, score, choose, write); ``--stage generate``
 times generation alone (what continuous batching changes: on a 7B model on a CPU the scoring pass, a
 prompt-speed workload, takes most of a passage's time). Prints passages/h, the ratio (b)/(a), the
-generated tokens and the decode steps. Not part of the test run.
+generated tokens and the decode steps; with ``--stage full`` it also compares the records of (b) and (c)
+passage by passage (the verdict: status, chosen pair, which candidates passed; and every candidate's
+text), which is the check "early stops change no record" on real texts. Not part of the test run.
 """
 
 from __future__ import annotations
@@ -46,8 +49,8 @@ from opening.pipeline.templates import resolve_family
 DEV = Path(__file__).resolve().parents[1] / "tests" / "data" / "dev_pairs.jsonl"
 
 
-def corpus(folder: Path, n: int) -> Path:
-    texts = [json.loads(line)["output"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()][:n]
+def corpus(folder: Path, n: int, source: Path = DEV) -> Path:
+    texts = [json.loads(line)["output"] for line in source.read_text(encoding="utf-8").splitlines() if line.strip()][:n]
     path = folder / "corpus.jsonl"
     path.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
     return path
@@ -63,6 +66,28 @@ def run_full(engine: Engine, spec: BatchSpec, k: int, early: bool, folder: Path)
     seconds = time.perf_counter() - t0
     return {"k": plan.parallel.k, "passages": stats.done, "seconds": seconds, "tokens": stats.generated_tokens,
             "steps": stats.steps, "sealed": stats.sealed}
+
+
+def ledger_records(folder: Path, k: int, early: bool) -> dict[str, dict]:
+    path = folder / f"k{k}-{early}.jsonl"
+    return {r["key"]: r for r in (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)}
+
+
+def compare_records(early: dict[str, dict], full: dict[str, dict]) -> str:
+    """How the records with early stops differ from those without: verdicts (status, chosen pair, which
+    candidates passed) and candidate texts (a sealed candidate is cut short: only its verdict counts)."""
+    verdict = texts = 0
+    for key, a in early.items():
+        b = full[key]
+        passed = [c["rejected"] is None for c in a["candidates"]], [c["rejected"] is None for c in b["candidates"]]
+        if a["status"] != b["status"] or a["pair"] != b["pair"] or passed[0] != passed[1]:
+            verdict += 1
+        unsealed = [(c["instruction"], d["instruction"]) for c, d in zip(a["candidates"], b["candidates"], strict=True)
+                    if c["finish_reason"] != "sealed"]
+        if any(x != y for x, y in unsealed):
+            texts += 1
+    return (f"records with vs without early stops: {len(early) - verdict} of {len(early)} with the same verdict,"
+            f" {len(early) - texts} with the same text for every candidate not stopped early")
 
 
 def run_generate(engine: Engine, spec: BatchSpec, prepared: Prepared, k: int, early: bool) -> dict[str, float]:
@@ -113,6 +138,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--skip-c", action="store_true", help="skip (c), the run without early stops")
+    parser.add_argument("--skip-a", action="store_true", help="skip (a), K=1 (with --parallel 1: only the early-stop check)")
+    parser.add_argument("--corpus", type=Path, default=DEV, help="pairs whose outputs are the passages")
     args = parser.parse_args()
     path = model_path(args.model)
     engine = Engine(path, EngineSettings(threads=args.threads))
@@ -120,7 +147,7 @@ def main() -> int:
     params = SamplingParams(n=args.n, max_tokens=args.max_tokens, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        spec = BatchSpec([str(corpus(folder, args.passages))], str(folder / "probe.jsonl"), params, family)
+        spec = BatchSpec([str(corpus(folder, args.passages, args.corpus))], str(folder / "probe.jsonl"), params, family)
         ledger = open_ledger(spec, "bench", family)
         prepared = prepare(engine, spec, ledger)
         cells = plan_run(engine, replace(spec, parallel=1), prepared).cells
@@ -132,7 +159,7 @@ def main() -> int:
               + ", ".join(f"{size}: {tps:.0f}" for size, tps in speeds.items()), flush=True)
         rows = {}
         configs = [("a K=1", 1, True), (f"b K={chosen.k}", chosen.k, True), (f"c K={chosen.k} no early stop", chosen.k, False)]
-        for label, k, early in configs[: 2 if args.skip_c else 3]:
+        for label, k, early in [c for c in configs[: 2 if args.skip_c else 3] if not (args.skip_a and c[0].startswith("a"))]:
             if args.stage == "full":
                 row = run_full(engine, spec, k, early, folder)
             else:
@@ -141,8 +168,11 @@ def main() -> int:
             rows[label[0]] = row
             print(f"({label}): {row['per_hour']:.0f} passages/h ({row['seconds']:.1f} s), {row['tokens']:.0f} tokens"
                   f" generated, {row['steps']:.0f} decode steps, {row['sealed']:.0f} candidates stopped early", flush=True)
-    a, b = rows["a"], rows["b"]
-    print(f"K={chosen.k} vs K=1: {b['per_hour'] / a['per_hour']:.2f}× passages/h")
+        if args.stage == "full" and not args.skip_c:
+            print(compare_records(ledger_records(folder, chosen.k, True), ledger_records(folder, chosen.k, False)))
+    b = rows["b"]
+    if "a" in rows:
+        print(f"K={chosen.k} vs K=1: {b['per_hour'] / rows['a']['per_hour']:.2f}× passages/h")
     if args.skip_c:
         engine.close()
         return 0

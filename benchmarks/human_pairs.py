@@ -1,7 +1,7 @@
 """Human-written pairs for measuring the instruction quality: a fixed split of ``shared/data`` into bank,
 dev and test parts, written as ``opening eval-choice`` files.
 
-    python benchmarks/human_pairs.py OUT_FOLDER [--shared ../shared/data] [--per-language 12]
+    python benchmarks/human_pairs.py OUT_FOLDER [--shared ../shared/data] [--per-language 12] [--train]
 
 * English: databricks-dolly-15k's head (CC BY-SA 3.0), records without a context (the text alone is the
   output). Lines 1–250 are the **bank** part (the few-shot examples in
@@ -11,6 +11,12 @@ dev and test parts, written as ``opening eval-choice`` files.
   repository: this script reads it where the project's shared folder is). The Chinese few-shot examples
   were written for the project, so no COIG record is in the bank; in each of the seven subsets, records
   at even positions are **dev**, odd ones **test**.
+
+``--train`` also writes the **training** sources for a generator (docs/train.md): every record of the bank
+and dev parts in its source's own format (``train-dolly.jsonl``: Dolly lines 1–500, with or without a
+context; ``train-coig.jsonl``: the COIG records at even positions), for ``opening-train data --dolly …
+--coig …``. Nothing of the test part is in them, so a generator trained on them is measured on
+``human-test.jsonl`` as the prompted models are.
 
 The parts never overlap, and each is taken in file order, ``--per-language`` texts per language spread
 evenly over the categories (Dolly) or subsets (COIG), outputs of 20–1,200 characters. Tune on dev; the
@@ -72,13 +78,30 @@ def chinese(shared: Path, part: str, count: int) -> list[dict]:
     return _spread(groups, count)
 
 
+def write_train_sources(shared: Path, out: Path) -> None:
+    """The bank and dev parts, every record, in their sources' formats (lines kept as they are)."""
+    dolly = (shared / DOLLY).read_text(encoding="utf-8").splitlines()[:DEV_LINES]
+    coig, position = [], defaultdict(int)
+    for line in (shared / COIG).read_text(encoding="utf-8").splitlines():
+        subset = json.loads(line)["subset"]
+        if position[subset] % 2 == 0:
+            coig.append(line)
+        position[subset] += 1
+    for name, lines in (("train-dolly.jsonl", dolly), ("train-coig.jsonl", coig)):
+        (out / name).write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+        print(f"{out / name}: {len(lines)} records")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--per-language", type=int, default=12)
+    parser.add_argument("--train", action="store_true", help="also the training sources (bank and dev parts)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.train:
+        write_train_sources(args.shared, args.out)
     for part in ("dev", "test"):
         rows = english(args.shared, part, args.per_language) + chinese(args.shared, part, args.per_language)
         target = args.out / f"human-{part}.jsonl"

@@ -16,6 +16,11 @@ def test_family_resolution() -> None:
         resolve_family("chat", False)
     with pytest.raises(BadInput, match="unknown template family"):
         resolve_family("reverse", True)
+    # a generator opening-train wrote declares the templates it was trained on: auto picks them
+    assert resolve_family("auto", True, "opening") == "opening"
+    assert resolve_family("auto", False, "chat") == "opening"  # a declaration it cannot honour is ignored
+    assert resolve_family("auto", True, "nonsense") == "chat"
+    assert resolve_family("chat", True, "opening") == "chat"  # asked for by name: the user wins
 
 
 def test_opening_prompts_are_the_originals_with_the_text(engine) -> None:

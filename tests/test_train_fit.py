@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from test_convert import llama_logits
 from tiny_checkpoint import QWEN2_THETA, Shape, make_checkpoint, reference_logits
-from tiny_training import FAST, SHAPE, completion_logprobs, convert_f32, log_lines, train_cli
+from tiny_training import FAST, SHAPE, completion_logprobs, convert_f32, log_lines, steps_logged, train_cli
 
 from opening.pipeline.templates import OPENING_TEMPLATES, TEXT, build_prompts
 
@@ -99,13 +99,8 @@ def test_sigkill_mid_training_then_resume_continues_from_the_last_checkpoint(wor
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     marker = run / "checkpoints" / "checkpoint-20" / "opening-complete"
     deadline = time.monotonic() + 300
-
-    def steps_logged() -> int:
-        text = (run / "train-log.jsonl").read_text(encoding="utf-8") if (run / "train-log.jsonl").exists() else ""
-        return text.count("\n")
-
     # killed a few steps after checkpoint-20, so those steps are lost and must be done again
-    while not (marker.exists() and steps_logged() >= 23) and proc.poll() is None and time.monotonic() < deadline:
+    while not (marker.exists() and steps_logged(run) >= 23) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     assert proc.poll() is None, "the run ended before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)

@@ -116,6 +116,12 @@ def make_base(folder: Path, tokenizer: Path) -> Path:
     return folder
 
 
+def steps_logged(run: Path) -> int:
+    """Steps a run has logged so far (0 before its log exists): what a kill test waits for."""
+    log = run / "train-log.jsonl"
+    return log.read_text(encoding="utf-8").count("\n") if log.exists() else 0
+
+
 def log_lines(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "train-log.jsonl").read_text(encoding="utf-8").splitlines()]
 
@@ -137,10 +143,10 @@ def completion_logprobs(model_dir: Path, rows: list[tuple[list[int], list[int]]]
     return out
 
 
-def convert_f32(folder: Path, out: Path) -> Path:
-    """``opening-convert FOLDER --out OUT --type F32`` as a user runs it."""
+def convert_f32(folder: Path, out: Path, out_type: str = "F32") -> Path:
+    """``opening-convert FOLDER --out OUT --type F32`` (or ``out_type``) as a user runs it."""
     done = subprocess.run(
-        [sys.executable, "-m", "opening_convert.cli", str(folder), "--out", str(out), "--type", "F32"],
+        [sys.executable, "-m", "opening_convert.cli", str(folder), "--out", str(out), "--type", out_type],
         capture_output=True,
         text=True,
         timeout=600,

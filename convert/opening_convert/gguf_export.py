@@ -146,6 +146,21 @@ def _vocab(sp: SentencePieceModel, n_vocab: int) -> tuple[list[bytes], list[floa
     return tokens, scores, types
 
 
+GENERATOR_MARK = "opening-generator.json"
+"""In a checkpoint ``opening-train`` wrote: ``{"reverse_template": "opening"}``, the reverse templates the
+generator was trained on; written into the GGUF as ``opening.reverse_template`` so that the app's ``auto``
+picks them (and not the chat prompts a chat template would otherwise select)."""
+REVERSE_TEMPLATE_KEY = "opening.reverse_template"
+
+
+def reverse_template(folder: Path) -> str | None:
+    try:
+        value = json.loads((folder / GENERATOR_MARK).read_text(encoding="utf-8")).get("reverse_template")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def chat_template(folder: Path) -> str | None:
     path = folder / "tokenizer_config.json"
     try:
@@ -221,6 +236,9 @@ def _add_metadata(writer: GGUFWriter, cfg: ModelConfig, tokenizer: Tokenizer, fo
     template = chat_template(folder)
     if template:
         writer.add_chat_template(template)
+    family = reverse_template(folder)
+    if family:
+        writer.add_string(REVERSE_TEMPLATE_KEY, family)
 
 
 def _add_sentencepiece(writer: GGUFWriter, sp: SentencePieceModel, n_vocab: int) -> None:

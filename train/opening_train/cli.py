@@ -1,10 +1,10 @@
 """``opening-train``, the generator's first step, as commands:
 
-* ``data [--sni DIR] [--dolly FILE] [--firefly FILE] --out FILE [--total N] [--seed N] [--mix …]
+* ``data [--sni DIR] [--dolly FILE] [--firefly FILE] [--coig FILE] --out FILE [--total N] [--seed N] [--mix …]
   [--tokenizer GGUF]`` — the reversed training set as JSONL and its report beside it (``FILE.stats.json``),
   both written whole or not at all;
-* ``fit --base DIR --data FILE --out DIR [--lora] [--max-steps N] [--resume] …`` — fine-tuning
-  (:mod:`opening_train.fit`);
+* ``fit --base DIR|GGUF --data FILE --out DIR [--preset laptop] [--lora] [--max-steps N] [--resume] …`` —
+  fine-tuning (:mod:`opening_train.fit`; a GGUF base ends with a GGUF generator, :mod:`opening_train.gguf_base`);
 * ``prefer --base DIR --pairs FILE --out DIR [--lora] [--resume] …`` — DPO on the review's preference
   pairs (:mod:`opening_train.prefer`);
 * ``eval --model GGUF --data FILE [--limit N] …`` — the converted generator through the app's own engine
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -32,9 +33,9 @@ from opening_train.evaluate import eval_command
 from opening_train.extra import require_extra
 from opening_train.hub_sources import source_file
 from opening_train.mix import DEFAULT_TOTAL, build_mix, parse_mix
-from opening_train.recipe import Recipe
+from opening_train.recipe import PRESETS, Recipe
 from opening_train.reverse import Reversed
-from opening_train.sources import SourcePair, read_dolly, read_firefly, read_sni
+from opening_train.sources import SourcePair, read_coig, read_dolly, read_firefly, read_sni
 from opening_train.stats import build_report
 
 PROG = "opening-train"
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--sni", metavar="DIR", help="Super-NaturalInstructions tasks folder (task*.json)")
     d.add_argument("--dolly", metavar="FILE", help="databricks-dolly-15k.jsonl; 'hub' or hf://OWNER/NAME/FILE downloads it")
     d.add_argument("--firefly", metavar="FILE", help="Firefly train JSONL (kind, input, target); 'hub' or hf://… downloads it")
+    d.add_argument("--coig", metavar="FILE", help="COIG-CQIA JSONL (instruction, input, output): Chinese human pairs")
     d.add_argument("--out", required=True, metavar="FILE.jsonl", help="the training set to write")
     d.add_argument("--total", type=int, default=DEFAULT_TOTAL, help=f"pairs in the mix (default {DEFAULT_TOTAL})")
     d.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
@@ -72,30 +74,56 @@ def _parser() -> argparse.ArgumentParser:
 
 def _recipe_options(t: argparse.ArgumentParser, epochs: float) -> None:
     d = Recipe()
-    t.add_argument("--base", required=True, metavar="DIR", help="the checkpoint to start from (Baichuan-7B, Llama or Qwen2)")
+    t.add_argument(
+        "--base",
+        required=True,
+        metavar="DIR|GGUF",
+        help="the checkpoint to start from: a Baichuan-7B, Llama or Qwen2 folder, or a Qwen2 GGUF file",
+    )
     t.add_argument("--out", required=True, metavar="DIR", help="the run's folder; the model for opening-convert ends up in it")
-    t.add_argument("--lora", action="store_true", help="train LoRA adapters (one consumer GPU), merged at the end")
+    t.add_argument("--lora", action="store_true", default=None, help="train LoRA adapters (one consumer GPU), merged at the end")
+    t.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="laptop: LoRA, one epoch, 384-token sequences, a checkpoint every 5 steps (for a CPU; other options win)",
+    )
+    t.add_argument(
+        "--gguf-type",
+        default="Q8_0",
+        choices=("F16", "Q8_0", "Q4_0"),
+        help="with a GGUF base: the tensor type of the generator written at the end (default Q8_0)",
+    )
     t.add_argument("--resume", action="store_true", help="continue the unfinished run in --out from its last checkpoint")
     t.add_argument("--max-steps", type=int, default=d.max_steps, metavar="N", help="stop after N optimiser steps")
-    t.add_argument("--epochs", type=float, default=epochs, metavar="F", help=f"passes over the data (default {epochs:g})")
+    t.add_argument("--epochs", type=float, default=None, metavar="F", help=f"passes over the data (default {epochs:g})")
     t.add_argument("--lr", type=float, default=None, metavar="F", help="learning rate (default: the recipe's)")
     t.add_argument(
-        "--batch-size", type=int, default=d.batch_size, metavar="N", help=f"sequences per device step (default {d.batch_size})"
+        "--batch-size", type=int, default=None, metavar="N", help=f"sequences per device step (default {d.batch_size})"
     )
+    t.add_argument("--grad-accum", type=int, default=None, metavar="N", help=f"steps per optimiser step (default {d.grad_accum})")
     t.add_argument(
-        "--grad-accum", type=int, default=d.grad_accum, metavar="N", help=f"steps per optimiser step (default {d.grad_accum})"
+        "--max-length", type=int, default=None, metavar="N", help=f"longest sequence in tokens (default {d.max_length})"
     )
-    t.add_argument(
-        "--max-length", type=int, default=d.max_length, metavar="N", help=f"longest sequence in tokens (default {d.max_length})"
-    )
-    t.add_argument(
-        "--save-steps", type=int, default=d.save_steps, metavar="N", help=f"checkpoint every N steps (default {d.save_steps})"
-    )
+    t.add_argument("--save-steps", type=int, default=None, metavar="N", help=f"checkpoint every N steps (default {d.save_steps})")
     t.add_argument("--seed", type=int, default=d.seed, metavar="N")
     t.add_argument("--lora-r", type=int, default=d.lora_r, metavar="N")
     t.add_argument("--lora-alpha", type=int, default=d.lora_alpha, metavar="N")
     t.add_argument("--keep-checkpoints", action="store_true", help="keep the checkpoints once the model is written")
     t.add_argument("--ignore-memory-check", action="store_true", help="train even when the estimate says it will not fit")
+
+
+PRESET_KEYS = ("lora", "epochs", "max_length", "batch_size", "grad_accum", "save_steps")
+"""The options a preset may set; their parser default is None, so a value given on the command line,
+even the recipe's default, is told apart from one left out, and wins."""
+
+
+def apply_preset(args: argparse.Namespace) -> None:
+    """Fill the options left out: from the preset, else the recipe's defaults (``prefer``: one epoch)."""
+    defaults = {**dataclasses.asdict(Recipe()), "epochs": 1.0 if args.command == "prefer" else 3.0}
+    preset = PRESETS.get(args.preset or "", {})
+    for key in PRESET_KEYS:
+        if getattr(args, key) is None:
+            setattr(args, key, preset.get(key, defaults[key]))
 
 
 def recipe_from_args(args: argparse.Namespace) -> Recipe:
@@ -116,6 +144,7 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
 
 def train_command(args: argparse.Namespace) -> int:
     """``fit`` or ``prefer``: the same run folder, recipe and progress; each its own trainer."""
+    apply_preset(args)
     require_extra()
     progress = TerminalProgress(unit=" steps")
     base, out, recipe = Path(args.base).expanduser(), Path(args.out).expanduser(), recipe_from_args(args)
@@ -129,7 +158,9 @@ def train_command(args: argparse.Namespace) -> int:
         if args.command == "fit":
             from opening_train.fit import fit
 
-            summary, what = fit(base, Path(args.data).expanduser(), out, recipe, **options), "fine-tuned"
+            data_path = Path(args.data).expanduser()
+            note = lambda text: progress.note(f"{PROG} fit: {text}")  # noqa: E731
+            summary, what = fit(base, data_path, out, recipe, on_note=note, gguf_type=args.gguf_type, **options), "fine-tuned"
         else:
             from opening_train.prefer import prefer
 
@@ -139,12 +170,17 @@ def train_command(args: argparse.Namespace) -> int:
             )
     finally:
         progress.close()
+    made = (
+        f"the generator is {summary['generator']} (opening generate --model …)"
+        if summary.get("generator")
+        else f"the model for opening-convert is in {out}"
+    )
     print(
         f"{PROG}: {what}: {summary['steps']} steps on {summary['pairs']} pairs in {summary['seconds']} s"
-        f" (mean loss {summary['train_loss']:.4f}); the model for opening-convert is in {out}",
+        f" (mean loss {summary['train_loss']:.4f}); {made}",
         file=sys.stderr,
     )
-    write_stdout(f"{out}\n")
+    write_stdout(f"{summary.get('generator') or out}\n")
     return 0
 
 
@@ -166,6 +202,9 @@ def data(args: argparse.Namespace) -> int:
                 inputs.append(local)
     finally:
         progress.close()
+    if args.coig:
+        coig = Path(args.coig).expanduser()
+        sources["coig"], inputs = read_coig(coig), [*inputs, coig]
     if not sources:
         raise BadInput("train.no_sources")
     weights = parse_mix(args.mix) if args.mix else None

@@ -4,21 +4,28 @@ and write the result where ``opening-convert`` reads it.
 The order guards the user's time: the base is checked first (a base the converter cannot take is refused
 before any training), then the data (every line), then the run folder (a new run, or ``--resume`` of the
 same one); only then is torch loaded and the model trained.
+
+A GGUF base (:mod:`opening_train.gguf_base`) is checked from its header, unpacked into the run folder once,
+and the trained model is written back as a GGUF beside the run's checkpoint, ready for ``opening generate``.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opening.base.errors import BadInput
-from opening_train.bases import Base, checked_base
+from opening.base.errors import BadInput, OpeningError
+from opening.models.trained import register_trained
+from opening_train.bases import Base, check_base, checked_base
+from opening_train.gguf_base import BASE_FOLDER, check_gguf_base, config_of, is_gguf, mark_generator, unpack, write_generator
+from opening_train.memory_plan import check_memory
 from opening_train.pairs import TrainPair, read_train_pairs
 from opening_train.recipe import Recipe
 from opening_train.run_folder import finish, open_run, run_identity
-from opening_train.step_log import StepFn
+from opening_train.step_log import NoteFn, StepFn
 from opening_train.tokens import Encoded, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -80,11 +87,31 @@ def fit(
     keep_checkpoints: bool = False,
     ignore_memory_check: bool = False,
     on_step: StepFn | None = None,
+    on_note: NoteFn | None = None,
+    gguf_type: str = "Q8_0",
+    threads: int = 2,
 ) -> dict[str, Any]:
-    """The whole run; returns its summary (also recorded in the run folder)."""
-    base: Base = checked_base(base_dir, recipe, ignore_memory_check=ignore_memory_check)
+    """The whole run; returns its summary (also recorded in the run folder). With a GGUF base the summary
+    names the generator GGUF written at the end (``generator``)."""
+    gguf = check_gguf_base(base_dir) if is_gguf(base_dir) else None
+    if gguf is not None:
+        recipe.validate()
+        if not ignore_memory_check:
+            check_memory(config_of(gguf), recipe)
+    else:
+        base: Base = checked_base(base_dir, recipe, ignore_memory_check=ignore_memory_check)
     pairs = read_train_pairs(data)
-    run, checkpoint = open_run(out, run_identity("fit", base_dir, {"data": data}, recipe.identity()), resume)
+    inputs = {"data": data, **({"base_gguf": base_dir} if gguf is not None else {})}
+    run, checkpoint = open_run(out, run_identity("fit", base_dir, inputs, recipe.identity()), resume)
+    if gguf is not None:
+        if on_note and checkpoint is None:
+            on_note(f"loading {base_dir.name} as a float model and checking its tokenizer (a minute or two)")
+        try:
+            base = check_base(unpack(base_dir, gguf, run.out / BASE_FOLDER))
+        except BadInput:
+            if checkpoint is None and not run.log.exists():  # a run that never started leaves its folder empty
+                run.record.unlink(missing_ok=True)
+            raise
     with Vocabulary(base, run.checkpoints) as vocab:
         examples, too_long = encode_examples(vocab, pairs, recipe.max_length, data)
         pad = vocab.eos
@@ -104,10 +131,24 @@ def fit(
         args=TrainingArguments(**arguments(run, recipe, prec, lr)),
         train_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in examples],
         data_collator=MaskedCollator(pad),
-        callbacks=[StepLog(run, on_step)],
+        callbacks=[StepLog(run, on_step, on_note, pairs=len(examples))],
     )
     quiet(trainer)
-    summary = {"pairs": len(examples), "left_out_too_long": too_long, "lr": lr}
+    summary: dict[str, Any] = {"pairs": len(examples), "left_out_too_long": too_long, "lr": lr}
     summary.update(train_and_write(trainer, checkpoint, base, run, prec, recipe.lora))
+    mark_generator(run.staging)
     finish(run, summary, keep_checkpoints)
+    if gguf is not None:
+        if on_note:
+            on_note(f"writing the generator as {gguf_type} GGUF")
+        generator = write_generator(run.out, base_dir, gguf_type, threads, None)
+        summary["generator"] = str(generator)
+        record = run.read()
+        record["summary"] = summary
+        run.write(record)
+        shutil.rmtree(run.out / BASE_FOLDER, ignore_errors=True)  # the float copy of the base: derived, large
+        try:
+            register_trained(generator)  # Models ▸ Use a generator I trained
+        except OpeningError as exc:
+            log.warning("the generator is written but not listed in the window's models: %s", exc.message)
     return summary

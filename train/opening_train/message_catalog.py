@@ -21,16 +21,16 @@ TRAIN_MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 中没有 Super-NaturalInstructions 任务文件（task*.json）",
     ),
     "train.no_sources": (
-        "give at least one source: --sni DIR, --dolly FILE or --firefly FILE",
-        "请至少给出一个数据源：--sni DIR、--dolly FILE 或 --firefly FILE",
+        "give at least one source: --sni DIR, --dolly FILE, --firefly FILE or --coig FILE",
+        "请至少给出一个数据源：--sni DIR、--dolly FILE、--firefly FILE 或 --coig FILE",
     ),
     "train.empty_mix": (
         "no usable pair in the sources ({detail}): nothing to train on",
         "数据源中没有可用的数据对（{detail}）：没有可训练的内容",
     ),
     "train.bad_mix": (
-        "--mix must be SOURCE=WEIGHT,… with sources sni, dolly, firefly and weights ≥ 0 (got {got!r})",
-        "--mix 必须写成 SOURCE=WEIGHT,…，数据源为 sni、dolly、firefly，权重 ≥ 0（实际为 {got!r}）",
+        "--mix must be SOURCE=WEIGHT,… with sources sni, dolly, firefly, coig and weights ≥ 0 (got {got!r})",
+        "--mix 必须写成 SOURCE=WEIGHT,…，数据源为 sni、dolly、firefly、coig，权重 ≥ 0（实际为 {got!r}）",
     ),
     "train.bad_total": (
         "--total must be between 1 and 10000000 (got {got})",
@@ -45,6 +45,29 @@ TRAIN_MESSAGES: dict[str, tuple[str, str]] = {
         " (Baichuan-7B, Llama, Qwen2) and checks it before training starts",
         "{folder} 不能作为基座模型：{reason}。训练器只接受 opening-convert 能转换为 GGUF 的检查点"
         "（Baichuan-7B、Llama、Qwen2），并在训练开始前检查",
+    ),
+    "train.gguf_base_arch": (
+        "{path} cannot be the base: its architecture is {arch!r}; a GGUF base can be {known} (what the trainer"
+        " dequantizes and opening-convert writes back). For a Llama or Baichuan base, give its Hugging Face folder",
+        "{path} 不能作为基座模型：其架构为 {arch!r}；GGUF 基座可以是 {known}（训练器能反量化、opening-convert 能写回的架构）。"
+        "Llama 或 Baichuan 基座请给出其 Hugging Face 文件夹",
+    ),
+    "train.gguf_base_tokenizer": (
+        "{path} cannot be the base: its tokenizer is {detail}, and only Qwen2's byte-level BPE (gpt2/qwen2) is"
+        " written back exactly; give the model's Hugging Face folder instead",
+        "{path} 不能作为基座模型：其分词器为 {detail}，只有 Qwen2 的字节级 BPE（gpt2/qwen2）能被原样写回；请改用该模型的"
+        " Hugging Face 文件夹",
+    ),
+    "train.gguf_unloadable": (
+        "{path} could not be loaded as a float model ({detail}); nothing was trained. Is the file whole? A GGUF"
+        " from llama.cpp's converter or the one opening generate runs should load",
+        "{path} 无法加载为浮点模型（{detail}）；未进行任何训练。文件完整吗？llama.cpp 转换器生成、opening generate"
+        " 能运行的 GGUF 应能加载",
+    ),
+    "train.gguf_tokenizer_differs": (
+        "{path} cannot be the base: its tokenizer does not survive the trip to a checkpoint and back ({detail}"
+        " differ), so the generator would be trained on other tokens than the app feeds it",
+        "{path} 不能作为基座模型：其分词器经检查点往返后不一致（{detail} 不同），生成器训练所用的词元将与应用实际输入不同",
     ),
     "train.needs_extra": (
         "training needs the train extra ({missing} missing): pip install 'opening-desktop[train]'",

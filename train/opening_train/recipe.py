@@ -17,6 +17,13 @@ from typing import Any
 
 from opening.base.errors import BadInput
 
+PRESETS: dict[str, dict[str, Any]] = {
+    "laptop": {"lora": True, "epochs": 1.0, "max_length": 384, "batch_size": 1, "grad_accum": 8, "save_steps": 5},
+}
+"""``--preset laptop``: LoRA, one epoch, sequences of at most 384 tokens, one sequence at a time and 8 per
+optimiser step (no padding: on a CPU a batch of unequal lengths computes its padding too), a checkpoint
+every 5 steps (a kill loses a few minutes of a CPU run at most); options given on the command line win."""
+
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 

@@ -25,8 +25,8 @@ from typing import Any
 from opening.base.atomic import atomic_write_text
 from opening.base.errors import BadInput, describe_os_error
 from opening.models.file_hash import sha256_file
+from opening.models.trained import RUN_FILE
 
-RUN_FILE = "opening-train.json"
 COMPLETE = "opening-complete"
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
 

@@ -6,6 +6,8 @@
   input, the first output the response.
 * Dolly-15k: JSONL with ``instruction``, ``context``, ``response``, ``category``.
 * Firefly: JSONL with ``kind``, ``input``, ``target`` (the input is the instruction).
+* COIG-CQIA: JSONL with ``instruction``, ``input`` (may be empty), ``output`` and the file it came from in
+  ``subset`` (or ``task_type``) — the Chinese human pairs of ``shared/data``.
 
 A record in the wrong shape is refused with the file, the line and the field it lacks.
 """
@@ -22,7 +24,7 @@ from opening.base.checks import regular_file
 from opening.base.errors import BadInput, describe_os_error
 from opening.data.user_text import TextProblem, decode_text, is_unicode, may_hold_surrogates
 
-SOURCES = ("sni", "dolly", "firefly")
+SOURCES = ("sni", "dolly", "firefly", "coig")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,19 @@ def read_firefly(path: Path) -> Iterator[SourcePair]:
             _text(item, "target", path, line, "Firefly"),
             "firefly",
             _text(item, "kind", path, line, "Firefly", optional=True) or "firefly",
+            f"{path.name}:{line}",
+        )
+
+
+def read_coig(path: Path) -> Iterator[SourcePair]:
+    for line, item in jsonl_records(path):
+        kind = item.get("subset") or item.get("task_type")
+        yield SourcePair(
+            _text(item, "instruction", path, line, "COIG-CQIA"),
+            _text(item, "input", path, line, "COIG-CQIA", optional=True),
+            _text(item, "output", path, line, "COIG-CQIA"),
+            "coig",
+            str(kind).split("/")[0] if isinstance(kind, str) and kind else "coig",
             f"{path.name}:{line}",
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -16,9 +17,11 @@ from opening.base.settings import Settings
 from opening.cli.command import write_stdout
 from opening.cli.generate import add_generation_options, load_model, pick_model, sampling_from_args
 from opening.cli.progress import TerminalProgress
+from opening.models.trained import RUN_FILE, record_evaluation
 from opening.pipeline.choice_eval import (
     DevPair,
     EvalSummary,
+    QualitySummary,
     evaluate,
     format_table,
     load_dev_pairs,
@@ -54,6 +57,17 @@ def run(args: argparse.Namespace) -> int:
     return run_pairs(args, load_dev_pairs(Path(args.dev))[: args.limit])
 
 
+def _record_if_trained(model: Path, seen: QualitySummary, summary: EvalSummary, data: Path) -> None:
+    """A generator ``opening-train`` wrote keeps its evaluations in its run record (the window lists them)."""
+    line = (
+        f"ROUGE-L {seen.rouge_chosen:.3f} vs gold, {seen.language_match:.0%} in the text's language,"
+        f" {seen.junk_chosen:.0%} refusals chosen, nothing chosen {seen.nothing_chosen:.0%}"
+        f" ({data.name}, {summary.texts} texts, {summary.seconds_per_text:.1f} s per text)"
+    )
+    if record_evaluation(model, line, data):
+        print(f"opening eval-choice: recorded in {model.parent / RUN_FILE}: {line}", file=sys.stderr)
+
+
 def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable[[EvalSummary], str] | None = None) -> int:
     """Evaluate ``pairs`` with the generation options in ``args``: the table (or JSON) on stdout, the
     ``headline`` (when given) above the table."""
@@ -76,6 +90,7 @@ def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable
         progress.close()
     seen = quality(outcomes)
     scorer = scorer_agreement(outcomes) if scorer_name is not None else None
+    _record_if_trained(Path(engine.model.path), seen, summary, Path(getattr(args, "dev", None) or args.data))
     if args.format == "json":
         report: dict[str, Any] = asdict(summary)
         report.update(model=engine.model.name, params=asdict(params), template=args.template, quality=asdict(seen))

@@ -137,7 +137,7 @@ def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
     """Resolve ``--model``, read and check its header (before any estimate), resolve ``--template``."""
     resolved = resolve_model(args.model, settings)
     info = inspect_gguf(resolved.path)
-    family = resolve_family(args.template, info.chat_template is not None)
+    family = resolve_family(args.template, info.chat_template is not None, info.reverse_template)
     chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
     scorer = resolve_scorer(getattr(args, "scorer", None), settings)
     return ModelPick(resolved.path, info, family, chosen, resolved.source, scorer)

@@ -50,6 +50,17 @@ class TerminalProgress:
             except (OSError, ValueError):
                 pass
 
+    def note(self, text: str) -> None:
+        """A line of its own: above the bar on a terminal, a plain line elsewhere."""
+        with self._lock:
+            try:
+                if self._bar is not None:
+                    tqdm.write(text, file=self.stream)
+                else:
+                    print(text, file=self.stream, flush=True)
+            except (OSError, ValueError):
+                pass
+
     def _update_bar(self, done: float, total: float | None, desc: str) -> None:
         bar = self._bar
         if bar is None or bar.total != total:

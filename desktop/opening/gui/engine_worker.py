@@ -164,7 +164,9 @@ class EngineWorker(QObject):
             return
         engine = self._engine
         try:
-            family = resolve_family(job.spec.family, engine.model.info.chat_template is not None)
+            family = resolve_family(
+                job.spec.family, engine.model.info.chat_template is not None, engine.model.info.reverse_template
+            )
             scorer_sha = cached_sha256(engine.scorer.model.path) if engine.scorer is not None else None
             ledger = open_ledger(job.spec, cached_sha256(engine.model.path), family, scorer_sha)
             job.spec.family = family

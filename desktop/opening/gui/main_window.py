@@ -37,6 +37,7 @@ from opening.gui.self_test_action import SelfTestAction
 from opening.gui.status_line import StatusLine
 from opening.gui.strings import Words, tr, words
 from opening.models.registry import known_models
+from opening.models.trained import trained_generators
 from opening.pipeline.run import Outcome, finished_candidates
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,9 @@ class MainWindow(QMainWindow):
         self.pick_menu.setObjectName("modelPicker")
         self.pick_menu.aboutToShow.connect(self.fill_model_picker)
         self.open_action = self.models_menu.addAction("", lambda: operations.choose_model(self))
+        self.trained_menu = self.models_menu.addMenu("")
+        self.trained_menu.setObjectName("trainedPicker")
+        self.trained_menu.aboutToShow.connect(self.fill_trained_menu)
         self.models_menu.addSeparator()
         self.download_action = self.models_menu.addAction("", self.show_download_dialog)
         self.convert_action = self.models_menu.addAction("", self.show_convert_dialog)
@@ -160,6 +164,20 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, p=path: self.open_model(p))
         if self.pick_menu.isEmpty():
             self.pick_menu.addAction(tr("no_models_yet")).setEnabled(False)
+
+    def fill_trained_menu(self) -> None:
+        """Models ▸ Use a generator I trained: the GGUFs ``opening-train fit`` wrote, each with its base, pairs
+        and last evaluation (``opening eval-choice`` records it); choosing one opens it."""
+        self.trained_menu.clear()
+        current = str(self.models.path.resolve()) if self.models.path else None
+        for trained in trained_generators():
+            action = self.trained_menu.addAction(trained.line())
+            action.setCheckable(True)
+            action.setChecked(str(trained.path.resolve()) == current)
+            action.setToolTip(str(trained.path))
+            action.triggered.connect(lambda _checked=False, p=trained.path: self.open_model(p))
+        if self.trained_menu.isEmpty():
+            self.trained_menu.addAction(tr("no_trained_yet")).setEnabled(False)
 
     def show_shortcuts(self) -> None:
         """Help ▸ Keyboard shortcuts: the list made from the same table that installs them."""
@@ -375,6 +393,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(tr("title"))
         self.models_menu.setTitle(tr("models_menu"))
         self.pick_menu.setTitle(tr("pick_model_menu"))
+        self.trained_menu.setTitle(tr("trained_menu"))
         self.open_action.setText(tr("open_gguf_menu"))
         self.download_action.setText(tr("download_menu"))
         self.convert_action.setText(tr("convert_menu"))

@@ -87,6 +87,13 @@ class GGUFInfo:
         return value if isinstance(value, str) and value.strip() else None
 
     @property
+    def reverse_template(self) -> str | None:
+        """The reverse templates a generator was trained on (``opening.reverse_template``, written by
+        ``opening-train``): what ``auto`` picks for it, whatever its chat template."""
+        value = self.metadata.get("opening.reverse_template")
+        return value if isinstance(value, str) and value else None
+
+    @property
     def n_params(self) -> int:
         return sum(t.n_elements for t in self.tensors)
 

@@ -93,11 +93,14 @@ def prompt_pieces(template: str) -> tuple[str, ...]:
     return extra
 
 
-def resolve_family(family: str, has_chat_template: bool) -> str:
-    """``auto`` → ``chat`` when the model has a chat template, else ``opening``."""
+def resolve_family(family: str, has_chat_template: bool, declared: str | None = None) -> str:
+    """``auto`` → the family the model declares it was trained on (``declared``: a generator from
+    ``opening-train``), else ``chat`` when the model has a chat template, else ``opening``."""
     if family not in FAMILIES:
         raise BadInput("template.unknown_family", family=family, known=", ".join(FAMILIES))
     if family == "auto":
+        if declared in FAMILIES and declared != "auto" and (declared != "chat" or has_chat_template):
+            return declared
         return "chat" if has_chat_template else "opening"
     if family == "chat" and not has_chat_template:
         raise BadInput("template.no_chat")
@@ -108,7 +111,7 @@ def build_prompts(model: LlamaModel, text: str, family: str) -> list[Prompt]:
     """One prompt per template of the family (resolved from ``auto``), in template order."""
     from opening.llama.engine import Prompt
 
-    family = resolve_family(family, model.info.chat_template is not None)
+    family = resolve_family(family, model.info.chat_template is not None, model.info.reverse_template)
     if family == "opening":
         return [
             Prompt(
