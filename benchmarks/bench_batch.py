@@ -44,7 +44,7 @@ from opening.pipeline.batch import (
     run_batch,
 )
 from opening.pipeline.batch_plan import choose_parallel
-from opening.pipeline.templates import resolve_family
+from opening.pipeline.templates import model_family
 
 DEV = Path(__file__).resolve().parents[1] / "tests" / "data" / "dev_pairs.jsonl"
 
@@ -143,7 +143,7 @@ def main() -> int:
     args = parser.parse_args()
     path = model_path(args.model)
     engine = Engine(path, EngineSettings(threads=args.threads))
-    family = resolve_family("auto", engine.model.info.chat_template is not None)
+    family = model_family("auto", engine.model.info)
     params = SamplingParams(n=args.n, max_tokens=args.max_tokens, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -43,4 +43,5 @@ def headline(summary: EvalSummary) -> str:
 def eval_command(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise BadInput("cli.limit", got=args.limit)
-    return run_pairs(args, held_out(Path(args.data).expanduser(), args.limit), headline)
+    data = Path(args.data).expanduser()
+    return run_pairs(args, held_out(data, args.limit), data, headline)

@@ -141,7 +141,7 @@ def fit(
     if gguf is not None:
         if on_note:
             on_note(f"writing the generator as {gguf_type} GGUF")
-        generator = write_generator(run.out, base_dir, gguf_type, threads, None)
+        generator = write_generator(run.out, base_dir, gguf_type, threads)
         summary["generator"] = str(generator)
         record = run.read()
         record["summary"] = summary

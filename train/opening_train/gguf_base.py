@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from opening.base.errors import BadInput, ModelError, OpeningError, describe_os_error
-from opening.base.progress import StageFn
 from opening.models.gguf_file import GGUFInfo, inspect_gguf
 from opening_convert.checkpoint import ModelConfig
 from opening_convert.gguf_export import GENERATOR_MARK
@@ -87,13 +86,11 @@ def config_of(info: GGUFInfo) -> ModelConfig:
     )
 
 
-def unpack(path: Path, info: GGUFInfo, folder: Path, progress: StageFn | None = None) -> Path:
+def unpack(path: Path, info: GGUFInfo, folder: Path) -> Path:
     """``folder`` as a float32 checkpoint of the GGUF at ``path`` (reused when a resumed run made it whole)."""
     if (folder / UNPACKED).is_file():
         return folder
     shutil.rmtree(folder, ignore_errors=True)  # an unpacking cut short
-    if progress:
-        progress("loading the GGUF", 0.0)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -102,15 +99,14 @@ def unpack(path: Path, info: GGUFInfo, folder: Path, progress: StageFn | None = 
         tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
     except (ValueError, KeyError, NotImplementedError, RuntimeError, OSError) as exc:
         raise BadInput("train.gguf_unloadable", path=path, detail=str(exc).splitlines()[0][:200]) from None
-    if progress:
-        progress("writing the float checkpoint", 0.5)
     try:
         folder.mkdir(parents=True)
         _save_float(model, folder)
         tokenizer.save_pretrained(folder)
-        _drop_padding(folder, _vocab_arrays(path))
+        vocab = _vocab_arrays(path)
+        _drop_padding(folder, vocab)
         _set_chat_template(folder, info.chat_template)
-        same_tokenizer(path, folder)
+        same_tokenizer(path, vocab, folder)
         (folder / UNPACKED).write_text(json.dumps({"gguf": str(path), "architecture": info.architecture}) + "\n")
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
@@ -178,8 +174,9 @@ def _set_chat_template(folder: Path, template: str | None) -> None:
     (folder / "chat_template.jinja").unlink(missing_ok=True)
 
 
-def same_tokenizer(gguf: Path, folder: Path) -> None:
-    """BadInput unless the checkpoint in ``folder``, as the converter writes it, tokenizes like ``gguf``."""
+def same_tokenizer(gguf: Path, ours: tuple[list[str], list[int]], folder: Path) -> None:
+    """BadInput unless the checkpoint in ``folder``, as the converter writes it, tokenizes like ``gguf``
+    (whose token strings and types are ``ours``)."""
     from opening.llama.model import LlamaModel
     from opening_convert.checkpoint import read_config
     from opening_convert.gguf_export import write_vocab_gguf
@@ -190,7 +187,7 @@ def same_tokenizer(gguf: Path, folder: Path) -> None:
     try:
         with LlamaModel(gguf, vocab_only=True) as a, LlamaModel(vocab, vocab_only=True) as b:
             ids = [m.tokenize(PROBE, add_special=True, parse_special=True) for m in (a, b)]
-            ours, theirs = _vocab_arrays(gguf), _vocab_arrays(vocab)
+            theirs = _vocab_arrays(vocab)
             differs = [
                 what
                 for what, x, y in (
@@ -215,12 +212,10 @@ def mark_generator(folder: Path, reverse_template: str = "opening") -> None:
     (folder / GENERATOR_MARK).write_text(json.dumps({"reverse_template": reverse_template}) + "\n", encoding="utf-8")
 
 
-def write_generator(run_folder: Path, base_gguf: Path, out_type: str, threads: int, progress: StageFn | None) -> Path:
+def write_generator(run_folder: Path, base_gguf: Path, out_type: str, threads: int) -> Path:
     """The trained model in ``run_folder`` as a GGUF beside it, ready for ``opening generate --model``."""
     from opening_convert.job import convert
 
     out = run_folder / f"{base_gguf.stem}-opening.{out_type}.gguf"
-    convert(
-        run_folder, out, out_type, name=f"{base_gguf.stem} (OpenING generator)", force=True, threads=threads, progress=progress
-    )
+    convert(run_folder, out, out_type, name=f"{base_gguf.stem} (OpenING generator)", force=True, threads=threads)
     return out

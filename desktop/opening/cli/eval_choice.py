@@ -54,7 +54,7 @@ def add_eval_options(ev: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise BadInput("cli.limit", got=args.limit)
-    return run_pairs(args, load_dev_pairs(Path(args.dev))[: args.limit])
+    return run_pairs(args, load_dev_pairs(Path(args.dev))[: args.limit], Path(args.dev))
 
 
 def _record_if_trained(model: Path, seen: QualitySummary, summary: EvalSummary, data: Path) -> None:
@@ -68,7 +68,9 @@ def _record_if_trained(model: Path, seen: QualitySummary, summary: EvalSummary, 
         print(f"opening eval-choice: recorded in {model.parent / RUN_FILE}: {line}", file=sys.stderr)
 
 
-def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable[[EvalSummary], str] | None = None) -> int:
+def run_pairs(
+    args: argparse.Namespace, pairs: list[DevPair], data: Path, headline: Callable[[EvalSummary], str] | None = None
+) -> int:
     """Evaluate ``pairs`` with the generation options in ``args``: the table (or JSON) on stdout, the
     ``headline`` (when given) above the table."""
     params = sampling_from_args(args)
@@ -90,7 +92,7 @@ def run_pairs(args: argparse.Namespace, pairs: list[DevPair], headline: Callable
         progress.close()
     seen = quality(outcomes)
     scorer = scorer_agreement(outcomes) if scorer_name is not None else None
-    _record_if_trained(Path(engine.model.path), seen, summary, Path(getattr(args, "dev", None) or args.data))
+    _record_if_trained(Path(engine.model.path), seen, summary, data)
     if args.format == "json":
         report: dict[str, Any] = asdict(summary)
         report.update(model=engine.model.name, params=asdict(params), template=args.template, quality=asdict(seen))

@@ -39,7 +39,7 @@ from opening.models.resolve import resolve_model, resolve_scorer
 from opening.pipeline.report import caption
 from opening.pipeline.request import Request, check_text, read_text_file
 from opening.pipeline.run import Outcome, check_fit, engine_settings, open_engine_and_scorer, run_request
-from opening.pipeline.templates import FAMILIES, resolve_family
+from opening.pipeline.templates import FAMILIES, model_family
 
 PROG = "opening"
 
@@ -137,7 +137,7 @@ def pick_model(args: argparse.Namespace, settings: Settings) -> ModelPick:
     """Resolve ``--model``, read and check its header (before any estimate), resolve ``--template``."""
     resolved = resolve_model(args.model, settings)
     info = inspect_gguf(resolved.path)
-    family = resolve_family(args.template, info.chat_template is not None, info.reverse_template)
+    family = model_family(args.template, info)
     chosen = engine_settings(settings, threads=args.threads, gpu_layers=args.gpu_layers)
     scorer = resolve_scorer(getattr(args, "scorer", None), settings)
     return ModelPick(resolved.path, info, family, chosen, resolved.source, scorer)

@@ -37,7 +37,7 @@ from opening.models.model_source import ModelSource
 from opening.pipeline.batch import BatchSpec, Prepared, batch_config, prepare, resolve_seed, run_passages
 from opening.pipeline.batch_plan import job_cells
 from opening.pipeline.run import open_engine, open_engine_and_scorer
-from opening.pipeline.templates import resolve_family
+from opening.pipeline.templates import model_family
 
 log = logging.getLogger(__name__)
 MAX_RESTARTS = 3
@@ -156,7 +156,7 @@ def run_on_ray(run: ClusterRun) -> ClusterStats:
     path = run.source.fetch()
     engine, _note = open_engine(path, EngineSettings(threads=run.threads))  # the driver tokenizes for the length policy
     try:
-        family = resolve_family(spec.family, engine.model.info.chat_template is not None, engine.model.info.reverse_template)
+        family = model_family(spec.family, engine.model.info)
         resolve_seed(spec, None if spec.restart else earlier_shard_config(spec.out))
         scorer_sha = cached_sha256(run.scorer.fetch()) if run.scorer is not None else None
         config = batch_config(cached_sha256(path), spec.params, family, spec.choice, scorer_sha)

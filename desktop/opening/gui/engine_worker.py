@@ -157,16 +157,14 @@ class EngineWorker(QObject):
     def run_batch(self, job: BatchJob) -> None:
         from opening.models.file_hash import cached_sha256
         from opening.pipeline.batch import open_ledger, plan_run, prepare, run_batch
-        from opening.pipeline.templates import resolve_family
+        from opening.pipeline.templates import model_family
 
         if self._engine is None:
             self.batchFailed.emit("no model is loaded")
             return
         engine = self._engine
         try:
-            family = resolve_family(
-                job.spec.family, engine.model.info.chat_template is not None, engine.model.info.reverse_template
-            )
+            family = model_family(job.spec.family, engine.model.info)
             scorer_sha = cached_sha256(engine.scorer.model.path) if engine.scorer is not None else None
             ledger = open_ledger(job.spec, cached_sha256(engine.model.path), family, scorer_sha)
             job.spec.family = family

@@ -25,6 +25,7 @@ from opening.pipeline import instruct_prompt
 if TYPE_CHECKING:  # the model is passed in; importing this module loads no llama.cpp
     from opening.llama.engine import Prompt
     from opening.llama.model import LlamaModel
+    from opening.models.gguf_file import GGUFInfo
 
 FAMILIES = ("auto", "opening", "chat")
 TEXT = "{text}"
@@ -107,11 +108,16 @@ def resolve_family(family: str, has_chat_template: bool, declared: str | None = 
     return family
 
 
+def model_family(family: str, info: GGUFInfo) -> str:
+    """:func:`resolve_family` for a model file: its chat template and the family it declares."""
+    return resolve_family(family, info.chat_template is not None, info.reverse_template)
+
+
 def build_prompts(model: LlamaModel, text: str, family: str) -> list[Prompt]:
     """One prompt per template of the family (resolved from ``auto``), in template order."""
     from opening.llama.engine import Prompt
 
-    family = resolve_family(family, model.info.chat_template is not None, model.info.reverse_template)
+    family = model_family(family, model.info)
     if family == "opening":
         return [
             Prompt(
